@@ -1,0 +1,13 @@
+// Original file: proto/sluice/v1/controller.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ControlledShutdownRequest {
+  'broker_id'?: (number);
+  'broker_epoch'?: (number | string | Long);
+}
+
+export interface ControlledShutdownRequest__Output {
+  'broker_id': (number);
+  'broker_epoch': (number);
+}

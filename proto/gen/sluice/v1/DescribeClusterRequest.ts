@@ -1,0 +1,8 @@
+// Original file: proto/sluice/v1/admin.proto
+
+
+export interface DescribeClusterRequest {
+}
+
+export interface DescribeClusterRequest__Output {
+}
