@@ -100,11 +100,14 @@ export class VarintReader {
   buf: Buffer;
   pos: number;
   end: number;
+  /** Prefixed to error messages so they say which structure was being read. */
+  context: string;
 
-  constructor(buf: Buffer, pos = 0, end = buf.length) {
+  constructor(buf: Buffer, pos = 0, end = buf.length, context = '') {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
+    this.context = context;
   }
 
   /** Re-targets the reader, so one instance can serve a whole decode. */
@@ -116,7 +119,7 @@ export class VarintReader {
 
   private byte(): number {
     if (this.pos >= this.end) {
-      throw new SluiceError('CORRUPT_MESSAGE', `varint at byte ${this.pos} runs past the end of its region (byte ${this.end}); the data is truncated or corrupt`);
+      throw new SluiceError('CORRUPT_MESSAGE', `${this.context}varint at byte ${this.pos} runs past the end of its region (byte ${this.end}); the data is truncated or corrupt`);
     }
     return this.buf[this.pos++]!;
   }
@@ -132,7 +135,7 @@ export class VarintReader {
       shift += 7;
       // Same limit as Kafka's ByteUtils.readUnsignedVarint: a 6th byte means garbage, not a big number.
       if (shift > 28) {
-        throw new SluiceError('CORRUPT_MESSAGE', `varint at byte ${start} is longer than 5 bytes; the data is corrupt`);
+        throw new SluiceError('CORRUPT_MESSAGE', `${this.context}varint at byte ${start} is longer than 5 bytes; the data is corrupt`);
       }
       b = this.byte();
     }
@@ -156,7 +159,7 @@ export class VarintReader {
     let multiplier = 1;
     for (let i = 1; ; i++) {
       if (i >= 10) {
-        throw new SluiceError('CORRUPT_MESSAGE', `varlong at byte ${start} is longer than 10 bytes; the data is corrupt`);
+        throw new SluiceError('CORRUPT_MESSAGE', `${this.context}varlong at byte ${start} is longer than 10 bytes; the data is corrupt`);
       }
       const b = this.byte();
       rest += (b & 0x7f) * multiplier;
@@ -164,7 +167,7 @@ export class VarintReader {
       multiplier *= 128;
     }
     if (rest >= VARLONG_REST_LIMIT) {
-      throw new SluiceError('CORRUPT_MESSAGE', `varlong at byte ${start} is outside ±(2^53 - 1), which Sluice cannot represent exactly`);
+      throw new SluiceError('CORRUPT_MESSAGE', `${this.context}varlong at byte ${start} is outside ±(2^53 - 1), which Sluice cannot represent exactly`);
     }
     const magnitude = rest * 64 + low6;
     return sign === 1 ? -magnitude - 1 : magnitude;
