@@ -139,7 +139,8 @@ function devStatusText(cluster: EmbeddedCluster, env: Record<string, string | un
   ].join('\n');
 }
 
-/** How the user invoked us, so the hints can be pasted as they are. */
+/** How the user invoked us, so the hints can be pasted as they are: from `npm start` the CLI
+ *  is the project's own bin, which `npx sluice` runs (as the README shows). */
 function sluiceInvocation(env: Record<string, string | undefined>): string {
-  return env.npm_lifecycle_event !== undefined ? 'npm run sluice --' : 'sluice';
+  return env.npm_lifecycle_event !== undefined ? 'npx sluice' : 'sluice';
 }

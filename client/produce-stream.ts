@@ -1,0 +1,169 @@
+// One long-lived LogService.ProduceStream per broker: requests are written back to back and
+// matched to replies by correlation id, so the producer keeps many batches in flight without
+// paying a round trip per batch. When the stream dies (broker gone, connection reset, request
+// timeout) every request still in flight is handed back at once, in send order, as failed
+// with an outcome the caller must treat as unknown.
+import * as grpc from '@grpc/grpc-js';
+import { SluiceError } from '../common/errors.ts';
+import { fromServiceError } from '../common/grpc-errors.ts';
+import { loadSluiceProto } from '../common/proto.ts';
+import type { LogServiceClient } from '../proto/gen/sluice/v1/LogService.ts';
+import type { ProduceRequest } from '../proto/gen/sluice/v1/ProduceRequest.ts';
+import type { ProduceResponse__Output } from '../proto/gen/sluice/v1/ProduceResponse.ts';
+
+const PRODUCE_STREAM_PATH = '/sluice.v1.LogService/ProduceStream';
+const ACKS_NUMBER: Record<string, number> = { ACKS_UNSPECIFIED: 0, ACKS_NONE: 1, ACKS_LEADER: 2, ACKS_ALL: 3 };
+
+function sizeOfVarint(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
+}
+
+function writeVarint(buf: Buffer, n: number, pos: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+/**
+ * sluice.v1.ProduceRequest in protobuf wire format, written directly: protobufjs would build a
+ * writer chain and copy the 256 KiB records field through it for every batch, which is the
+ * hot path of the producer. Field numbers and types follow proto/sluice/v1/log.proto; the
+ * round trip through the generated decoder is checked by produce-stream.test.ts.
+ */
+export function encodeProduceRequest(req: ProduceRequest): Buffer {
+  const topic = req.topic ?? '';
+  const topicBytes = Buffer.byteLength(topic, 'utf8');
+  const partition = req.partition ?? 0;
+  const acks = typeof req.acks === 'number' ? req.acks : ACKS_NUMBER[req.acks ?? 'ACKS_UNSPECIFIED']!;
+  const timeoutMs = req.timeout_ms ?? 0;
+  const records = req.records as Buffer;
+  const correlationId = Number(req.correlation_id ?? 0);
+  if (partition < 0 || timeoutMs < 0 || !Number.isSafeInteger(correlationId) || correlationId < 0) {
+    throw new SluiceError('INVALID_REQUEST', `cannot encode a produce request with partition ${partition}, timeout ${timeoutMs}, correlation id ${correlationId}`);
+  }
+  const size =
+    1 + sizeOfVarint(topicBytes) + topicBytes +
+    1 + sizeOfVarint(partition) +
+    1 + sizeOfVarint(acks) +
+    1 + sizeOfVarint(timeoutMs) +
+    1 + sizeOfVarint(records.length) + records.length +
+    1 + sizeOfVarint(correlationId);
+  const buf = Buffer.allocUnsafe(size);
+  let pos = 0;
+  buf[pos++] = 0x0a; // 1: topic, length-delimited
+  pos = writeVarint(buf, topicBytes, pos);
+  pos += buf.write(topic, pos, topicBytes, 'utf8');
+  buf[pos++] = 0x10; // 2: partition, varint
+  pos = writeVarint(buf, partition, pos);
+  buf[pos++] = 0x18; // 3: acks, varint
+  pos = writeVarint(buf, acks, pos);
+  buf[pos++] = 0x20; // 4: timeout_ms, varint
+  pos = writeVarint(buf, timeoutMs, pos);
+  buf[pos++] = 0x2a; // 5: records, length-delimited
+  pos = writeVarint(buf, records.length, pos);
+  buf.set(records, pos);
+  pos += records.length;
+  buf[pos++] = 0x30; // 6: correlation_id, varint
+  writeVarint(buf, correlationId, pos);
+  return buf;
+}
+
+interface InFlight<T> {
+  payload: T;
+  sentAt: number;
+}
+
+export interface ProduceStreamHandlers<T> {
+  onReply(payload: T, reply: ProduceResponse__Output): void;
+  /** acks 0: the request left the process; no reply will come. */
+  onWritten(payload: T): void;
+  /** The stream is dead; `lost` were in flight on it, oldest first. Called once. */
+  onBroken(lost: T[], error: SluiceError): void;
+}
+
+export class ProduceStream<T> {
+  readonly address: string;
+  private readonly call: grpc.ClientDuplexStream<ProduceRequest, ProduceResponse__Output>;
+  private readonly handlers: ProduceStreamHandlers<T>;
+  // Map iteration is insertion order, so the first entry is always the oldest request.
+  private readonly inFlight = new Map<number, InFlight<T>>();
+  private nextCorrelationId = 1;
+  private dead = false;
+
+  constructor(address: string, client: LogServiceClient, handlers: ProduceStreamHandlers<T>) {
+    this.address = address;
+    this.handlers = handlers;
+    const { proto } = loadSluiceProto();
+    this.call = client.makeBidiStreamRequest<ProduceRequest, ProduceResponse__Output>(
+      PRODUCE_STREAM_PATH,
+      encodeProduceRequest,
+      proto.sluice.v1.LogService.service.ProduceStream.responseDeserialize,
+    );
+    this.call.on('data', (reply: ProduceResponse__Output) => this.onData(reply));
+    this.call.on('error', (err: unknown) => this.fail(fromServiceError(err)));
+    // A stream the broker ends cleanly is as unusable as one that failed.
+    this.call.on('status', (status: grpc.StatusObject) => {
+      if (status.code === grpc.status.OK) this.fail(new SluiceError('BROKER_NOT_AVAILABLE', `broker ${address} closed the produce stream`));
+    });
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  /** Send time of the oldest request without a reply, or undefined. */
+  oldestSentAt(): number | undefined {
+    for (const entry of this.inFlight.values()) return entry.sentAt;
+    return undefined;
+  }
+
+  send(request: ProduceRequest, payload: T, expectReply: boolean, now: number): void {
+    if (this.dead) throw new SluiceError('BROKER_NOT_AVAILABLE', `the produce stream to ${this.address} is closed`);
+    const correlationId = this.nextCorrelationId++;
+    request.correlation_id = correlationId;
+    this.inFlight.set(correlationId, { payload, sentAt: now });
+    if (expectReply) {
+      this.call.write(request);
+      return;
+    }
+    // acks 0 has no reply: the request is done once written, or lost with the stream.
+    this.call.write(request, (err: unknown) => {
+      if (!this.inFlight.delete(correlationId)) return;
+      if (err) {
+        this.inFlight.set(correlationId, { payload, sentAt: now });
+        this.fail(new SluiceError('BROKER_NOT_AVAILABLE', `could not write to ${this.address}: ${String(err)}`));
+      } else {
+        this.handlers.onWritten(payload);
+      }
+    });
+  }
+
+  /** Ends the stream and fails what is in flight with `error` (request timeout, close). */
+  abort(error: SluiceError): void {
+    this.fail(error);
+  }
+
+  private onData(reply: ProduceResponse__Output): void {
+    const entry = this.inFlight.get(reply.correlation_id);
+    if (entry === undefined) return;
+    this.inFlight.delete(reply.correlation_id);
+    this.handlers.onReply(entry.payload, reply);
+  }
+
+  private fail(error: SluiceError): void {
+    if (this.dead) return;
+    this.dead = true;
+    const lost = [...this.inFlight.values()].map((e) => e.payload);
+    this.inFlight.clear();
+    this.call.cancel();
+    this.handlers.onBroken(lost, error);
+  }
+}
