@@ -1,0 +1,240 @@
+// The broker as a whole: registration and heartbeats with the controller, readiness and health,
+// metrics, applying metadata changes to the logs on disk, and the graceful stop.
+import { access, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SluiceError } from '../common/errors.ts';
+import { fromServiceError } from '../common/grpc-errors.ts';
+import { encodeRecordBatch } from '../common/record-batch.ts';
+import type { FetchResponse__Output } from '../proto/gen/sluice/v1/FetchResponse.ts';
+import type { ProduceResponse__Output } from '../proto/gen/sluice/v1/ProduceResponse.ts';
+import { CLEAN_SHUTDOWN_FILE } from './log/log-manager.ts';
+import { eventually, rpc, rpcError, startTestBroker, type TestBroker } from './test-support/broker-harness.ts';
+import { FakeController, topicState, type TopicSpec } from './test-support/fake-controller.ts';
+
+const record = (v: string): Buffer => encodeRecordBatch([{ value: Buffer.from(v) }]);
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function healthCheck(address: string, service: string): Promise<string> {
+  const definition = protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String, defaults: true });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+  const client = new pkg.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  return new Promise<string>((resolve, reject) => {
+    (client as unknown as { Check(req: object, cb: (err: Error | null, res: { status: string }) => void): void }).Check({ service }, (err, res) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(res.status);
+    });
+  });
+}
+
+/** The services a grpcurl user would see: grpc.reflection.v1 ListServices. */
+function reflectedServices(address: string): Promise<string[]> {
+  const reflectionDir = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '..', 'proto');
+  const definition = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { keepCase: true, includeDirs: [reflectionDir] });
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
+  const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    type Reply = { list_services_response?: { service: { name: string }[] } };
+    const call = (client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, Reply> }).ServerReflectionInfo();
+    call.on('data', (res: Reply) => {
+      resolve((res.list_services_response?.service ?? []).map((s) => s.name).sort());
+      call.end();
+      client.close();
+    });
+    call.on('error', reject);
+    call.write({ list_services: '*' });
+  });
+}
+
+describe('broker lifecycle with the controller', () => {
+  let controller: FakeController;
+  let b: TestBroker;
+  const topics: TopicSpec[] = [
+    { name: 'kept', partitions: 1, replicas: [0] },
+    { name: 'doomed', partitions: 2, replicas: [0] },
+    { name: 'moving', partitions: 1, replicas: [1, 0], leader: 1, leaderEpoch: 1 },
+  ];
+
+  beforeAll(async () => {
+    controller = new FakeController();
+    await controller.start();
+    controller.setMetadata(topics.map(topicState), [{ broker_id: 1, host: '10.0.0.1', port: 9092, rack: 'zone-b' }]);
+    b = await startTestBroker(controller, { config: { rack: 'zone-a' } });
+  });
+
+  afterAll(async () => {
+    await b?.destroy();
+    await controller?.stop();
+  });
+
+  it('registers with its advertised host, real bound port, rack and an incarnation id', () => {
+    expect(controller.registrations).toHaveLength(1);
+    const r = controller.registrations[0]!;
+    expect(r).toMatchObject({ broker_id: 0, host: '127.0.0.1', port: Number(b.address.split(':')[1]), rack: 'zone-a', incarnation_id: b.broker.incarnationId });
+    expect(r.port).toBeGreaterThan(0);
+  });
+
+  it('heartbeats with its broker epoch and the metadata version it applied', async () => {
+    const hb = await eventually(() => controller.heartbeats.find((h) => h.metadata_version === controller.metadataVersion), 3_000, 'a heartbeat');
+    expect(hb).toMatchObject({ broker_id: 0, broker_epoch: 1 });
+  });
+
+  it('reports SERVING over grpc.health.v1 and ready over HTTP', async () => {
+    expect(await healthCheck(b.address, '')).toBe('SERVING');
+    expect(await healthCheck(b.address, 'sluice.v1.LogService')).toBe('SERVING');
+    expect((await fetch(`${b.httpUrl}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${b.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await fetch(`${b.httpUrl}/nope`)).status).toBe(404);
+  });
+
+  it('exposes its services through server reflection, for grpcurl', async () => {
+    const services = await reflectedServices(b.address);
+    expect(services).toEqual(expect.arrayContaining(['sluice.v1.AdminService', 'sluice.v1.LogService', 'sluice.v1.MetadataService']));
+  });
+
+  it('exports partition gauges for the partitions it leads', async () => {
+    await rpc((cb) => b.log.Produce({ topic: 'kept', partition: 0, acks: 'ACKS_LEADER', records: encodeRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }]) }, cb));
+    const res = await fetch(`${b.httpUrl}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/sluice_partition_high_watermark\{[^}]*topic="kept",partition="0"[^}]*\} 2/);
+    expect(text).toMatch(/sluice_partition_log_end_offset\{[^}]*topic="kept",partition="0"[^}]*\} 2/);
+    expect(text).toMatch(/sluice_partition_isr_size\{[^}]*topic="kept",partition="0"[^}]*\} 1/);
+    // Followed partitions are not the leader's to report.
+    expect(text).not.toMatch(/topic="moving"/);
+    expect(text).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  it('becomes leader when the controller moves leadership here with a newer epoch', async () => {
+    const before = await rpcError((cb) => b.log.Produce({ topic: 'moving', partition: 0, acks: 'ACKS_LEADER', records: record('x') }, cb));
+    expect(fromServiceError(before).details).toMatchObject({ leaderId: 1, leaderAddress: '10.0.0.1:9092' });
+    topics[2] = { name: 'moving', partitions: 1, replicas: [1, 0], leader: 0, leaderEpoch: 2, isr: [0] };
+    controller.setMetadata(topics.map(topicState));
+    await eventually(() => b.broker.replicas.getPartition('moving', 0)?.isLeader, 3_000, 'leadership');
+    const r = await rpc<ProduceResponse__Output>((cb) => b.log.Produce({ topic: 'moving', partition: 0, acks: 'ACKS_ALL', records: record('x') }, cb));
+    expect(r.base_offset).toBe(0);
+    expect(b.broker.replicas.getPartition('moving', 0)!.log.leaderEpochs.latestEpoch()).toBe(2);
+  });
+
+  it('deletes the log directories of a topic that left the metadata', async () => {
+    for (const partition of [0, 1]) await rpc((cb) => b.log.Produce({ topic: 'doomed', partition, acks: 'ACKS_LEADER', records: record('bye') }, cb));
+    const dir = join(b.config.dataDir, 'doomed-0');
+    expect(await exists(dir)).toBe(true);
+    const subscription = b.log.Subscribe({ topic: 'doomed', partition: 0, offset: 1 });
+    const ended = new Promise<grpc.ServiceError>((resolve) => subscription.on('error', resolve));
+    subscription.on('data', () => {});
+    await new Promise((r) => setTimeout(r, 50));
+
+    controller.setMetadata(topics.filter((t) => t.name !== 'doomed').map(topicState));
+    await eventually(async () => !(await exists(dir)) && !(await exists(join(b.config.dataDir, 'doomed-1'))), 3_000, 'the log directories to go');
+    expect((await readdir(b.config.dataDir)).filter((d) => d.startsWith('doomed'))).toEqual([]);
+    expect(fromServiceError(await ended).code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    const err = await rpcError((cb) => b.log.Produce({ topic: 'doomed', partition: 0, acks: 'ACKS_LEADER', records: record('x') }, cb));
+    expect(fromServiceError(err).code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+  });
+
+  it('serves a re-created topic (new topic id, same name) from an empty log', async () => {
+    controller.setMetadata([...topics.filter((t) => t.name !== 'doomed'), { name: 'doomed', topicId: 'doomed-v2', partitions: 1, replicas: [0] }].map(topicState));
+    await eventually(() => b.broker.replicas.getPartition('doomed', 0)?.topicId === 'doomed-v2', 3_000, 'the new topic');
+    const f = await rpc<FetchResponse__Output>((cb) => b.log.Fetch({ partitions: [{ topic: 'doomed', partition: 0, fetch_offset: 0 }] }, cb));
+    expect(f.partitions[0]).toMatchObject({ error: null, high_watermark: 0 });
+  });
+
+  it('ignores a metadata snapshot for a partition with an older leader epoch', async () => {
+    const p = b.broker.replicas.getPartition('moving', 0)!;
+    // The fake pushes with an increasing version; the partition's epoch (1) is older than 2.
+    const stale = topics.map((t) => (t.name === 'moving' ? { ...t, leader: 1, leaderEpoch: 1 } : t));
+    controller.setMetadata(stale.map(topicState));
+    await eventually(() => controller.heartbeats.some((h) => h.metadata_version === controller.metadataVersion), 3_000, 'the snapshot to be applied');
+    expect(p.isLeader).toBe(true);
+    expect(p.leaderEpoch).toBe(2);
+    controller.setMetadata(topics.map(topicState));
+  });
+
+  it('registers again with the same incarnation id after the controller ends the session', async () => {
+    const registrations = controller.registrations.length;
+    controller.refuseSessions(new SluiceError('STALE_BROKER_EPOCH', 'test: session refused'));
+    await eventually(() => controller.registrations.length > registrations, 5_000, 're-registration');
+    const again = controller.registrations.at(-1)!;
+    expect(again.incarnation_id).toBe(b.broker.incarnationId);
+    // Same incarnation, same epoch: the controller recognises the reconnect.
+    await eventually(() => controller.heartbeats.at(-1)?.broker_epoch === 1 && controller.heartbeats.length > 0, 3_000, 'heartbeats to resume');
+  });
+});
+
+describe('broker stop and restart', () => {
+  it('ends open streams, closes its logs cleanly, and serves the same data after a restart', async () => {
+    const controller = new FakeController();
+    await controller.start();
+    controller.setMetadata([topicState({ name: 'durable', partitions: 1, replicas: [0] })]);
+    const first = await startTestBroker(controller);
+    const dataDir = first.config.dataDir;
+    try {
+      await rpc((cb) => first.log.Produce({ topic: 'durable', partition: 0, acks: 'ACKS_ALL', records: record('persisted') }, cb));
+      const subscription = first.log.Subscribe({ topic: 'durable', partition: 0, offset: 1 });
+      subscription.on('data', () => {});
+      const ended = new Promise<grpc.ServiceError>((resolve) => subscription.on('error', resolve));
+      await new Promise((r) => setTimeout(r, 50));
+
+      const stopping = first.broker.stop();
+      expect(first.broker.ready).toBe(false);
+      const err = await ended;
+      expect(err.code).toBe(grpc.status.UNAVAILABLE);
+      expect(fromServiceError(err).code).toBe('BROKER_NOT_AVAILABLE');
+      await stopping;
+      await first.stop();
+      expect(await exists(join(dataDir, CLEAN_SHUTDOWN_FILE))).toBe(true);
+
+      const second = await startTestBroker(controller, { dataDir });
+      try {
+        const f = await rpc<FetchResponse__Output>((cb) => second.log.Fetch({ partitions: [{ topic: 'durable', partition: 0, fetch_offset: 0 }] }, cb));
+        expect(f.partitions[0]!.high_watermark).toBe(1);
+        expect(f.partitions[0]!.records.length).toBeGreaterThan(0);
+        // A new process is a new incarnation.
+        expect(controller.registrations.map((r) => r.incarnation_id)).toEqual([first.broker.incarnationId, second.broker.incarnationId]);
+        expect(first.broker.incarnationId).not.toBe(second.broker.incarnationId);
+      } finally {
+        await second.destroy();
+      }
+    } finally {
+      await first.destroy();
+      await controller.stop();
+    }
+  });
+
+  it('keeps reconnecting until the controller is reachable, then becomes ready', async () => {
+    const controller = new FakeController();
+    // Reserve a port, then start the controller on it only after the broker is up.
+    await controller.start();
+    const port = controller.port;
+    await controller.stop();
+    const late = new FakeController();
+    late.port = port;
+    const starting = startTestBroker(late);
+    await new Promise((r) => setTimeout(r, 300));
+    late.setMetadata([]);
+    await late.start(port);
+    const b = await starting;
+    try {
+      expect(b.broker.ready).toBe(true);
+      expect(late.registrations).toHaveLength(1);
+    } finally {
+      await b.destroy();
+      await late.stop();
+    }
+  });
+});

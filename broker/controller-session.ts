@@ -1,0 +1,239 @@
+// The broker's side of ControllerService.BrokerSession: register, heartbeat, receive cluster
+// metadata snapshots. The session is what keeps the broker alive in the controller's eyes, so
+// it reconnects forever with a short capped backoff, re-registering with the same
+// incarnation id: the controller then recognises a reconnect (same process, same broker
+// epoch) as opposed to a restart (new incarnation, new epoch, fencing of the old one).
+import * as grpc from '@grpc/grpc-js';
+import { SluiceError } from '../common/errors.ts';
+import { fromErrorDetail, fromServiceError } from '../common/grpc-errors.ts';
+import type { Logger } from '../common/logger.ts';
+import { GRPC_CHANNEL_OPTIONS, loadSluiceProto } from '../common/proto.ts';
+import type { BrokerSessionRequest } from '../proto/gen/sluice/v1/BrokerSessionRequest.ts';
+import type { BrokerSessionResponse__Output } from '../proto/gen/sluice/v1/BrokerSessionResponse.ts';
+import type { ClusterMetadata__Output } from '../proto/gen/sluice/v1/ClusterMetadata.ts';
+import type { ControllerServiceClient } from '../proto/gen/sluice/v1/ControllerService.ts';
+import type { RegistrationAccepted__Output } from '../proto/gen/sluice/v1/RegistrationAccepted.ts';
+import type { ProducerIdBlock } from './producer-id-manager.ts';
+
+const BACKOFF_INITIAL_MS = 100;
+const BACKOFF_MAX_MS = 2_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+const ALLOCATE_PRODUCER_IDS_TIMEOUT_MS = 10_000;
+const METADATA_RETRY_MS = 1_000;
+
+/**
+ * Channel options for talking to the controller. grpc-js backs off reconnecting a lost
+ * connection up to 120 s by default, and calls fail fast meanwhile; a broker must find a
+ * restarted controller within the session backoff, or it stays fenced for minutes.
+ */
+export const CONTROLLER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...GRPC_CHANNEL_OPTIONS,
+  'grpc.initial_reconnect_backoff_ms': BACKOFF_INITIAL_MS,
+  'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
+};
+
+export interface ControllerSessionOptions {
+  controllerAddress: string;
+  brokerId: number;
+  incarnationId: string;
+  host: string;
+  /** The real bound gRPC port (never 0). */
+  port: number;
+  rack: string;
+  logger: Logger;
+  /**
+   * Applies a metadata snapshot newer than every one applied before. Calls never overlap;
+   * while one runs, only the newest snapshot that arrives is kept for the next call.
+   */
+  applyMetadata(metadata: ClusterMetadata__Output): Promise<void>;
+  onRegistered?(accepted: RegistrationAccepted__Output): void;
+}
+
+type SessionCall = grpc.ClientDuplexStream<BrokerSessionRequest, BrokerSessionResponse__Output>;
+
+export class ControllerSession {
+  readonly #opts: ControllerSessionOptions;
+  readonly #log: Logger;
+  readonly #client: ControllerServiceClient;
+  #call: SessionCall | undefined;
+  #brokerEpoch = -1;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #reconnect: NodeJS.Timeout | undefined;
+  #backoffMs = BACKOFF_INITIAL_MS;
+  #closed = false;
+  #appliedVersion = -1;
+  #pendingMetadata: ClusterMetadata__Output | undefined;
+  #applying: Promise<void> | undefined;
+
+  constructor(opts: ControllerSessionOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger;
+    const { proto } = loadSluiceProto();
+    this.#client = new proto.sluice.v1.ControllerService(opts.controllerAddress, grpc.credentials.createInsecure(), CONTROLLER_CHANNEL_OPTIONS);
+  }
+
+  /** -1 until the controller accepted a registration. */
+  get brokerEpoch(): number {
+    return this.#brokerEpoch;
+  }
+
+  get appliedMetadataVersion(): number {
+    return this.#appliedVersion;
+  }
+
+  start(): void {
+    this.#connect();
+  }
+
+  async allocateProducerIds(): Promise<ProducerIdBlock> {
+    if (this.#brokerEpoch < 0) {
+      throw new SluiceError('BROKER_NOT_AVAILABLE', `broker ${this.#opts.brokerId} is not registered with the controller at ${this.#opts.controllerAddress} yet; retry shortly`);
+    }
+    const request = { broker_id: this.#opts.brokerId, broker_epoch: this.#brokerEpoch };
+    const response = await new Promise<{ error: unknown; first_producer_id: number; count: number }>((resolve, reject) => {
+      this.#client.AllocateProducerIds(request, { deadline: Date.now() + ALLOCATE_PRODUCER_IDS_TIMEOUT_MS }, (err, res) => {
+        if (err || !res) reject(fromServiceError(err));
+        else resolve(res);
+      });
+    });
+    const error = fromErrorDetail(response.error as Parameters<typeof fromErrorDetail>[0]);
+    if (error) throw error;
+    return { firstProducerId: response.first_producer_id, count: response.count };
+  }
+
+  /** Ends the session; waits for a metadata application in progress to finish. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#reconnect);
+    this.#stopHeartbeat();
+    const call = this.#call;
+    this.#call = undefined;
+    if (call) {
+      call.end();
+      call.cancel();
+    }
+    await this.#applying;
+    this.#client.close();
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    const call = this.#client.BrokerSession();
+    this.#call = call;
+    let ended = false;
+    const end = (reason: string): void => {
+      if (ended) return;
+      ended = true;
+      this.#sessionEnded(call, reason);
+    };
+    call.on('data', (msg: BrokerSessionResponse__Output) => {
+      try {
+        this.#onMessage(call, msg);
+      } catch (err) {
+        this.#log.error({ err }, 'failed to handle a controller session message');
+      }
+    });
+    // Without an 'error' listener a lost controller would crash the process.
+    call.on('error', (err: grpc.ServiceError) => end(`${grpc.status[err.code] ?? err.code}: ${err.details || err.message}`));
+    call.on('end', () => end('the controller ended the stream'));
+    call.write({
+      register: {
+        broker_id: this.#opts.brokerId,
+        incarnation_id: this.#opts.incarnationId,
+        host: this.#opts.host,
+        port: this.#opts.port,
+        rack: this.#opts.rack,
+      },
+    });
+  }
+
+  #onMessage(call: SessionCall, msg: BrokerSessionResponse__Output): void {
+    if (call !== this.#call) return;
+    switch (msg.kind) {
+      case 'registered': {
+        const accepted = msg.registered!;
+        const previous = this.#brokerEpoch;
+        this.#brokerEpoch = accepted.broker_epoch;
+        this.#backoffMs = BACKOFF_INITIAL_MS;
+        this.#log.info({ epoch: accepted.broker_epoch, previousEpoch: previous, clusterId: accepted.cluster_id, controllerId: accepted.controller_id }, 'registered with the controller');
+        this.#startHeartbeat(accepted.heartbeat_interval_ms > 0 ? accepted.heartbeat_interval_ms : DEFAULT_HEARTBEAT_INTERVAL_MS);
+        this.#opts.onRegistered?.(accepted);
+        return;
+      }
+      case 'metadata':
+        this.#offerMetadata(msg.metadata!);
+        return;
+      case 'error': {
+        const err = fromErrorDetail(msg.error) ?? new SluiceError('UNKNOWN', 'the controller ended the session without an error code');
+        // Loud on purpose: a refused session means this broker is fenced until it re-registers.
+        this.#log.error({ code: err.code, epoch: this.#brokerEpoch, err: err.message }, 'the controller ended the broker session; registering again');
+        this.#sessionEnded(call, `controller error ${err.code}`);
+        call.end();
+        call.cancel();
+        return;
+      }
+      default:
+        this.#log.warn({ kind: msg.kind }, 'ignoring an unknown controller session message');
+    }
+  }
+
+  #sessionEnded(call: SessionCall, reason: string): void {
+    // Events of a call already given up (cancelled after an error message, or by close())
+    // must not touch the session that replaced it.
+    if (call !== this.#call) return;
+    this.#call = undefined;
+    this.#stopHeartbeat();
+    if (this.#closed || this.#reconnect !== undefined) return;
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+    this.#log.warn({ reason, retryInMs: delay, controller: this.#opts.controllerAddress }, 'controller session lost; reconnecting');
+    this.#reconnect = setTimeout(() => {
+      this.#reconnect = undefined;
+      this.#connect();
+    }, delay);
+  }
+
+  #startHeartbeat(intervalMs: number): void {
+    this.#stopHeartbeat();
+    this.#heartbeat = setInterval(() => {
+      const call = this.#call;
+      if (!call || this.#brokerEpoch < 0) return;
+      call.write({ heartbeat: { broker_id: this.#opts.brokerId, broker_epoch: this.#brokerEpoch, metadata_version: this.#appliedVersion } });
+    }, intervalMs);
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  #offerMetadata(metadata: ClusterMetadata__Output): void {
+    const newest = this.#pendingMetadata?.version ?? this.#appliedVersion;
+    if (metadata.version <= newest) return;
+    // Snapshots are complete, so one that arrives while another is being applied simply
+    // replaces any older one still waiting.
+    this.#pendingMetadata = metadata;
+    this.#applying ??= this.#drainMetadata().finally(() => {
+      this.#applying = undefined;
+    });
+  }
+
+  async #drainMetadata(): Promise<void> {
+    while (this.#pendingMetadata && !this.#closed) {
+      const metadata = this.#pendingMetadata;
+      this.#pendingMetadata = undefined;
+      if (metadata.version <= this.#appliedVersion) continue;
+      try {
+        await this.#opts.applyMetadata(metadata);
+        this.#appliedVersion = metadata.version;
+      } catch (err) {
+        // Not marking it applied means the heartbeat keeps reporting the older version, so
+        // the controller can see this broker lagging; the next snapshot retries everything.
+        this.#log.error({ err, version: metadata.version }, 'failed to apply cluster metadata; retrying');
+        setTimeout(() => {
+          if (!this.#closed) this.#offerMetadata(metadata);
+        }, METADATA_RETRY_MS).unref();
+      }
+    }
+  }
+}
