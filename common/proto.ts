@@ -7,6 +7,7 @@ import type { ProtoGrpcType as LogProto } from '../proto/gen/log.ts';
 import type { ProtoGrpcType as MetadataProto } from '../proto/gen/metadata.ts';
 import type { ProtoGrpcType as AdminProto } from '../proto/gen/admin.ts';
 import type { ProtoGrpcType as ControllerProto } from '../proto/gen/controller.ts';
+import type { ProtoGrpcType as ReplicaProto } from '../proto/gen/replica.ts';
 
 export const PROTO_ROOT = fileURLToPath(new URL('../proto', import.meta.url));
 export const PROTO_FILES = [
@@ -15,6 +16,7 @@ export const PROTO_FILES = [
   'sluice/v1/metadata.proto',
   'sluice/v1/admin.proto',
   'sluice/v1/controller.proto',
+  'sluice/v1/replica.proto',
 ];
 
 // These options must match the ones `npm run proto:gen` passes, or the generated types lie.
@@ -27,7 +29,7 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
   includeDirs: [PROTO_ROOT],
 };
 
-type SluiceProto = LogProto & MetadataProto & AdminProto & ControllerProto;
+type SluiceProto = LogProto & MetadataProto & AdminProto & ControllerProto & ReplicaProto;
 
 let loaded: { definition: protoLoader.PackageDefinition; proto: SluiceProto } | undefined;
 
