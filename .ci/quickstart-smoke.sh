@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 data_dir="$(mktemp -d)"
 log="$data_dir/npm-start.log"
 # `npm start` on its default settings (its data goes to .sluice/dev in this fresh clone).
-npm start >"$log" 2>&1 &
+# Its own process group, so that the whole tree (npm, sluice dev, the cluster) can be signalled:
+# a background job of a non-interactive shell ignores SIGINT, so Ctrl-C is played by SIGTERM.
+setsid npm start >"$log" 2>&1 &
 start_pid=$!
 cleanup() {
-  kill -INT "$start_pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$start_pid" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL "$start_pid" 2>/dev/null || true
+  kill -TERM -- "-$start_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 -- "-$start_pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL -- "-$start_pid" 2>/dev/null || true
   rm -rf "$data_dir"
 }
 trap cleanup EXIT

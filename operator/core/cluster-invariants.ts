@@ -4,6 +4,7 @@
 import { parseTopicConfig, validateTopicName } from '../../common/topic-config.ts';
 import { NO_LEADER } from './election.ts';
 import type { ClusterState } from './cluster-state.ts';
+import { reassignmentCompletion, targetReplicas } from './reassignment.ts';
 
 const LIFECYCLES = new Set(['active', 'fenced', 'shutting_down']);
 
@@ -57,15 +58,27 @@ export function clusterStateViolations(state: ClusterState): string[] {
       out.push(`${at}: ${(e as Error).message}`);
     }
     if (t.partitions.length === 0) out.push(`${at} has no partitions`);
-    const rf = t.partitions[0]?.replicas.length ?? 0;
+    const rf = t.partitions[0] ? targetReplicas(t.partitions[0]).length : 0;
     const unclean = t.config['unclean.leader.election.enable'] === true;
 
     t.partitions.forEach((p, index) => {
       const pat = `${t.name}-${p.partition}`;
       if (p.partition !== index) out.push(`${at} lists partition ${p.partition} at position ${index}`);
       if (p.replicas.length === 0) out.push(`${pat} has no replicas`);
-      if (p.replicas.length !== rf) out.push(`${pat} has ${p.replicas.length} replicas, partition 0 has ${rf}`);
       if (new Set(p.replicas).size !== p.replicas.length) out.push(`${pat} has a broker twice in its replicas [${p.replicas}]`);
+      // Reassignment: replicas = target ++ removing, adding ⊆ target, and a target per topic RF.
+      const removingTail = p.replicas.slice(p.replicas.length - p.removingReplicas.length);
+      if (p.removingReplicas.length >= p.replicas.length || p.removingReplicas.some((r, k) => r !== removingTail[k])) {
+        out.push(`${pat} has removing replicas [${p.removingReplicas}] that are not a proper tail of its replicas [${p.replicas}]`);
+      }
+      const target = targetReplicas(p);
+      if (target.length !== rf) out.push(`${pat} has ${target.length} target replicas, partition 0 has ${rf}`);
+      if (new Set(p.addingReplicas).size !== p.addingReplicas.length || p.addingReplicas.some((r) => !target.includes(r))) {
+        out.push(`${pat} has adding replicas [${p.addingReplicas}] outside its target replicas [${target}]`);
+      }
+      if (!Number.isSafeInteger(p.lastUncleanLeaderEpoch) || p.lastUncleanLeaderEpoch < -1 || p.lastUncleanLeaderEpoch > p.leaderEpoch) {
+        out.push(`${pat} has last unclean leader epoch ${p.lastUncleanLeaderEpoch}, outside -1..${p.leaderEpoch}`);
+      }
       for (const r of p.replicas) if (!brokers.has(r)) out.push(`${pat} has replica ${r}, an unknown broker`);
       if (p.isr.length === 0) out.push(`${pat} has an empty ISR`);
       if (new Set(p.isr).size !== p.isr.length) out.push(`${pat} has a broker twice in its ISR [${p.isr}]`);
@@ -85,10 +98,14 @@ export function clusterStateViolations(state: ClusterState): string[] {
         const liveIsr = p.isr.filter((r) => isLive(brokers.get(r)?.state));
         if (liveIsr.length > 0) out.push(`${pat} is offline although ISR member ${liveIsr[0]} is live`);
         if (unclean) {
-          const liveReplica = p.replicas.find((r) => isLive(brokers.get(r)?.state));
+          // Replicas still being added are no candidates: they may hold nothing.
+          const liveReplica = p.replicas.find((r) => isLive(brokers.get(r)?.state) && !p.addingReplicas.includes(r));
           if (liveReplica !== undefined) out.push(`${pat} is offline although unclean election is on and replica ${liveReplica} is live`);
         }
       }
+      // Every transition that could let a reassignment finish tries to, so none is left waiting
+      // for nothing (it would hold extra replicas, or an old leader, for no reason).
+      if (reassignmentCompletion(p, (id) => brokers.get(id)?.state)) out.push(`${pat} has a reassignment that could complete but has not`);
       const fencedInIsr = p.isr.filter((r) => brokers.get(r)?.state === 'fenced');
       if (fencedInIsr.length > 0 && (p.isr.length !== 1 || p.leader !== NO_LEADER)) {
         out.push(`${pat} keeps fenced broker ${fencedInIsr[0]} in ISR [${p.isr}] though it is not the offline partition's last member`);

@@ -4,8 +4,13 @@
 import { clusterStateViolations } from './cluster-invariants.ts';
 import type { BrokerRecord, ClusterState, PartitionRecord, TopicRecord } from './cluster-state.ts';
 
-/** Bumped when the document shape changes incompatibly; older controllers refuse newer files. */
-export const STATE_FORMAT = 1;
+/**
+ * Bumped when the document shape changes incompatibly; older controllers refuse newer files.
+ * 2 added reassignments (addingReplicas, removingReplicas) and lastUncleanLeaderEpoch, which an
+ * older controller would silently drop. Format 1 documents still load: they predate both.
+ */
+export const STATE_FORMAT = 2;
+const READABLE_FORMATS = [1, 2];
 
 export interface StateDocument {
   readonly format: number;
@@ -26,8 +31,8 @@ export function decodeClusterState(text: string): ClusterState {
     throw new Error(`not valid JSON (${(e as Error).message})`);
   }
   const root = record(doc, '$');
-  if (root.format !== STATE_FORMAT) {
-    throw new Error(`$.format is ${JSON.stringify(root.format)}; this controller reads format ${STATE_FORMAT}`);
+  if (!READABLE_FORMATS.includes(root.format as number)) {
+    throw new Error(`$.format is ${JSON.stringify(root.format)}; this controller reads formats ${READABLE_FORMATS.join(' and ')}`);
   }
   const s = record(root.state, '$.state');
   const state: ClusterState = {
@@ -36,7 +41,7 @@ export function decodeClusterState(text: string): ClusterState {
     nextBrokerEpoch: int(s.nextBrokerEpoch, '$.state.nextBrokerEpoch'),
     nextProducerId: int(s.nextProducerId, '$.state.nextProducerId'),
     brokers: list(s.brokers, '$.state.brokers').map((b, i) => broker(b, `$.state.brokers[${i}]`)),
-    topics: list(s.topics, '$.state.topics').map((t, i) => topic(t, `$.state.topics[${i}]`)),
+    topics: list(s.topics, '$.state.topics').map((t, i) => topic(t, `$.state.topics[${i}]`, root.format as number)),
   };
   const violations = clusterStateViolations(state);
   if (violations.length > 0) throw new Error(`inconsistent state: ${violations.slice(0, 5).join('; ')}${violations.length > 5 ? ` (and ${violations.length - 5} more)` : ''}`);
@@ -58,7 +63,7 @@ function broker(v: unknown, at: string): BrokerRecord {
   };
 }
 
-function topic(v: unknown, at: string): TopicRecord {
+function topic(v: unknown, at: string, format: number): TopicRecord {
   const t = record(v, at);
   const config = record(t.config, `${at}.config`);
   for (const [k, value] of Object.entries(config)) {
@@ -68,12 +73,14 @@ function topic(v: unknown, at: string): TopicRecord {
     name: str(t.name, `${at}.name`),
     topicId: str(t.topicId, `${at}.topicId`),
     config: config as TopicRecord['config'],
-    partitions: list(t.partitions, `${at}.partitions`).map((p, i) => partition(p, `${at}.partitions[${i}]`)),
+    partitions: list(t.partitions, `${at}.partitions`).map((p, i) => partition(p, `${at}.partitions[${i}]`, format)),
   };
 }
 
-function partition(v: unknown, at: string): PartitionRecord {
+function partition(v: unknown, at: string, format: number): PartitionRecord {
   const p = record(v, at);
+  // Format 1 predates reassignments and the unclean-election record: none was in progress or made.
+  const v1 = format === 1;
   return {
     partition: int(p.partition, `${at}.partition`),
     replicas: list(p.replicas, `${at}.replicas`).map((r, i) => int(r, `${at}.replicas[${i}]`)),
@@ -81,6 +88,9 @@ function partition(v: unknown, at: string): PartitionRecord {
     leaderEpoch: int(p.leaderEpoch, `${at}.leaderEpoch`),
     isr: list(p.isr, `${at}.isr`).map((r, i) => int(r, `${at}.isr[${i}]`)),
     partitionEpoch: int(p.partitionEpoch, `${at}.partitionEpoch`),
+    addingReplicas: v1 ? [] : list(p.addingReplicas, `${at}.addingReplicas`).map((r, i) => int(r, `${at}.addingReplicas[${i}]`)),
+    removingReplicas: v1 ? [] : list(p.removingReplicas, `${at}.removingReplicas`).map((r, i) => int(r, `${at}.removingReplicas[${i}]`)),
+    lastUncleanLeaderEpoch: v1 ? -1 : int(p.lastUncleanLeaderEpoch, `${at}.lastUncleanLeaderEpoch`, -1),
   };
 }
 

@@ -9,12 +9,14 @@ import {
   controlledShutdown,
   createTopic,
   deleteTopic,
+  electPreferredLeaders,
   fenceBroker,
   findBroker,
   findTopic,
   initialClusterState,
   MAX_EPOCH_BUMP_PER_CHANGE,
   PRODUCER_ID_BLOCK_SIZE,
+  preferredLeaderCandidates,
   registerBroker,
   skipPastLostChange,
   type ClusterEvent,
@@ -23,6 +25,7 @@ import {
 } from './cluster-state.ts';
 import { clusterStateViolations } from './cluster-invariants.ts';
 import { NO_LEADER } from './election.ts';
+import { electionHistoryViolations, electionsIn, type ElectionRecord } from './election-history.ts';
 
 const reg = (id: number, incarnationId = `inc-${id}`, rack = '') => ({ brokerId: id, incarnationId, host: '127.0.0.1', port: 9092 + id, rack });
 
@@ -122,7 +125,7 @@ describe('alterTopic', () => {
     expect(after.slice(0, 2)).toEqual(before);
     expect(after[2]).toMatchObject({ partition: 2, leader: 3, leaderEpoch: 0, partitionEpoch: 0 });
     expect(after[2]!.replicas).toHaveLength(2);
-    expect(out.events).toEqual([{ type: 'topic_altered', topic: 'orders', addedPartitions: 1, configChanged: false }]);
+    expect(out.events).toEqual([{ type: 'topic_altered', topic: 'orders', addedPartitions: 1, configChanged: false, previousReplicationFactor: 2, replicationFactor: 2 }]);
   });
 
   it('never shrinks partitions', () => {
@@ -130,9 +133,8 @@ describe('alterTopic', () => {
     expectRefused(() => alterTopic(s, { name: 'orders', partitions: 4, replicationFactor: 0, replaceConfig: false }), 'INVALID_PARTITIONS', /has 6 partitions and partitions never shrink.*ask for 6 or more/);
   });
 
-  it('refuses a replication factor change for now, pointing at the reassignment it needs', () => {
+  it('treats the current replication factor as no change', () => {
     const s = withTopic(cluster(1, 2), 'orders', 1, 1);
-    expectRefused(() => alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 2, replaceConfig: false }), 'INVALID_REPLICATION_FACTOR', /from 1 to 2 is not supported yet.*reassignment/);
     expect(alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 1, replaceConfig: false }).state).toBe(s);
   });
 
@@ -239,7 +241,7 @@ describe('registerBroker', () => {
     const permissive = alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 0, config: { 'unclean.leader.election.enable': 'true' }, replaceConfig: false }).state;
     const out = registerBroker(permissive, reg(b));
     expect(partition(out.state, 'orders', 0)).toMatchObject({ leader: b, isr: [b] });
-    expect(out.events).toContainEqual(expect.objectContaining({ type: 'partition_changed', unclean: true, reason: 'broker_registered' }));
+    expect(out.events).toContainEqual(expect.objectContaining({ type: 'partition_changed', unclean: true, reason: 'registered' }));
   });
 
   it('refuses malformed registrations', () => {
@@ -273,7 +275,7 @@ describe('fenceBroker', () => {
     s = out.state;
     expect(partition(s, 'orders', 0)).toMatchObject({ leader: NO_LEADER, isr: [1], leaderEpoch: 1, partitionEpoch: 1 });
     expect(findBroker(s, 1)!.state).toBe('fenced');
-    expect(out.events).toContainEqual(expect.objectContaining({ type: 'partition_changed', reason: 'broker_fenced', unclean: false }));
+    expect(out.events).toContainEqual(expect.objectContaining({ type: 'partition_changed', reason: 'fenced', unclean: false }));
   });
 
   it('elects any live replica when the ISR has none left and the topic allows unclean election, recording it', () => {
@@ -392,6 +394,59 @@ describe('alterPartition', () => {
   });
 });
 
+describe('preferred leaders', () => {
+  /** orders-0 on [1, 2, 3] led by 2 with the ISR given (1 is the preferred replica). */
+  function ledByTwo(isr: number[]): ClusterState {
+    let s = withTopic(cluster(1, 2, 3), 'orders', 1, 3);
+    return setPartition(s, 'orders', 0, { replicas: [1, 2, 3], isr, leader: 2, leaderEpoch: 4, partitionEpoch: 6 });
+  }
+
+  it('lists a partition only when its preferred replica is active, in the ISR and not leading', () => {
+    expect(preferredLeaderCandidates(ledByTwo([1, 2, 3]))).toEqual([{ topic: 'orders', partition: 0 }]);
+    expect(preferredLeaderCandidates(ledByTwo([2, 3]))).toEqual([]);
+    const stopping = ledByTwo([1, 2, 3]);
+    const shuttingDown = { ...stopping, brokers: stopping.brokers.map((b) => (b.id === 1 ? { ...b, state: 'shutting_down' as const } : b)) };
+    expect(preferredLeaderCandidates(shuttingDown)).toEqual([]);
+    const led = setPartition(ledByTwo([1, 2, 3]), 'orders', 0, { leader: 1 });
+    expect(preferredLeaderCandidates(led)).toEqual([]);
+  });
+
+  it('moves leadership back to the preferred replica, bumping both epochs, as a clean election with reason preferred', () => {
+    const s = ledByTwo([1, 2, 3]);
+    const out = electPreferredLeaders(s);
+    expect(out.result).toEqual([{ topic: 'orders', partition: 0 }]);
+    expect(partition(out.state, 'orders', 0)).toMatchObject({ leader: 1, isr: [1, 2, 3], leaderEpoch: 5, partitionEpoch: 7 });
+    expect(out.events).toEqual([expect.objectContaining({ type: 'partition_changed', reason: 'preferred', unclean: false })]);
+    expect(electPreferredLeaders(out.state).state).toBe(out.state);
+  });
+
+  it('moves only the partitions named, and re-checks that each is still eligible', () => {
+    let s = withTopic(cluster(1, 2), 'a', 1, 2);
+    s = setPartition(s, 'a', 0, { replicas: [1, 2], isr: [1, 2], leader: 2, leaderEpoch: 1, partitionEpoch: 1 });
+    s = withTopic(s, 'b', 1, 2);
+    s = setPartition(s, 'b', 0, { replicas: [1, 2], isr: [2], leader: 2, leaderEpoch: 1, partitionEpoch: 1 });
+    const out = electPreferredLeaders(s, [{ topic: 'b', partition: 0 }]);
+    expect(out.state).toBe(s);
+    expect(out.result).toEqual([]);
+    expect(electPreferredLeaders(s, [{ topic: 'a', partition: 0 }, { topic: 'gone', partition: 3 }]).result).toEqual([{ topic: 'a', partition: 0 }]);
+  });
+});
+
+describe('unclean elections', () => {
+  it('are recorded per partition with the leader epoch they started', () => {
+    let s = withTopic(cluster(1, 2), 'orders', 1, 2, { 'unclean.leader.election.enable': true });
+    s = setPartition(s, 'orders', 0, { replicas: [1, 2], isr: [1], leader: 1 });
+    expect(partition(s, 'orders', 0).lastUncleanLeaderEpoch).toBe(-1);
+    s = fenceBroker(s, { brokerId: 1, reason: 'session_expired' }).state;
+    expect(partition(s, 'orders', 0)).toMatchObject({ leader: 2, leaderEpoch: 1, lastUncleanLeaderEpoch: 1 });
+    // A later clean election keeps the record: the records lost then stay lost.
+    s = registerBroker(s, reg(1)).state;
+    s = alterPartition(s, { brokerId: 2, brokerEpoch: epochOf(s, 2), topic: 'orders', partition: 0, leaderEpoch: 1, partitionEpoch: partition(s, 'orders', 0).partitionEpoch, newIsr: [1, 2] }).state;
+    s = electPreferredLeaders(s).state;
+    expect(partition(s, 'orders', 0)).toMatchObject({ leader: 1, leaderEpoch: 2, lastUncleanLeaderEpoch: 1 });
+  });
+});
+
 describe('allocateProducerIds', () => {
   it('hands out contiguous blocks of 1000 that never overlap', () => {
     let s = cluster(1);
@@ -432,6 +487,8 @@ type Op =
   | { kind: 'delete'; topic: number }
   | { kind: 'shutdown'; broker: number }
   | { kind: 'isr'; topic: number; partition: number; members: number; staleBy: number }
+  | { kind: 'rf'; topic: number; rf: number; minIsr: number | null }
+  | { kind: 'preferred' }
   | { kind: 'allocate'; broker: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -442,6 +499,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), topic: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), broker: fc.integer({ min: 0, max: 4 }) }) },
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('isr' as const), topic: fc.integer({ min: 0, max: 3 }), partition: fc.integer({ min: 0, max: 7 }), members: fc.integer({ min: 0, max: 31 }), staleBy: fc.constantFrom(0, 0, 0, 1) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('rf' as const), topic: fc.integer({ min: 0, max: 3 }), rf: fc.integer({ min: 0, max: 5 }), minIsr: fc.option(fc.integer({ min: 1, max: 3 })) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'preferred' as const }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('allocate' as const), broker: fc.integer({ min: 0, max: 4 }) }) },
 );
 
@@ -474,6 +533,10 @@ function apply(s: ClusterState, op: Op) {
       return controlledShutdown(s, { brokerId: op.broker, brokerEpoch: epoch(op.broker) });
     case 'allocate':
       return allocateProducerIds(s, { brokerId: op.broker, brokerEpoch: epoch(op.broker) });
+    case 'rf':
+      return alterTopic(s, { name: `t${op.topic}`, partitions: 0, replicationFactor: op.rf, config: op.minIsr === null ? {} : { 'min.insync.replicas': op.minIsr }, replaceConfig: false });
+    case 'preferred':
+      return electPreferredLeaders(s);
     case 'isr': {
       const t = findTopic(s, `t${op.topic}`);
       const p = t?.partitions[op.partition % Math.max(1, t.partitions.length)];
@@ -501,7 +564,7 @@ function partitionsById(s: ClusterState): Map<string, { p: PartitionRecord; uncl
 describe('transitions, property', () => {
   it('keep invariants, epoch rules and producer id uniqueness over random request sequences', () => {
     fc.assert(
-      fc.property(setupArb, fc.array(opArb, { minLength: 1, maxLength: 60 }), (setup, ops) => {
+      fc.property(setupArb, fc.array(opArb, { minLength: 1, maxLength: 60, size: 'large' }), (setup, ops) => {
         let s = deepFreeze(initialClusterState('prop'));
         for (const op of setup) {
           try {
@@ -512,6 +575,7 @@ describe('transitions, property', () => {
         }
         let highestBrokerEpoch = 0;
         const producerBlocks: [number, number][] = [];
+        const history: ElectionRecord[] = [];
         for (const op of ops) {
           let out: ReturnType<typeof apply>;
           try {
@@ -529,6 +593,7 @@ describe('transitions, property', () => {
             continue;
           }
           expect(next.metadataVersion, ctx).toBe(s.metadataVersion + 1);
+          history.push(...electionsIn(out.events));
 
           // Partition epochs.
           const before = partitionsById(s);
@@ -545,7 +610,8 @@ describe('transitions, property', () => {
             // A leader may leave and come back within one change (a restarted broker that was the
             // last ISR member): same content, higher epochs. Without an epoch bump, nothing moved.
             if (after.partitionEpoch === prev.partitionEpoch) expect(after, ctx).toEqual(prev);
-            expect(after.replicas, ctx).toEqual(prev.replicas);
+            // Only a reassignment changes replicas, and never below what is in sync.
+            if (after.replicas.join() !== prev.replicas.join()) expect(out.events.some((e) => e.type === 'partition_changed' && e.reason === 'reassignment'), ctx).toBe(true);
           }
 
           // Elections: a new leader comes from the committed ISR unless recorded as unclean,
@@ -580,6 +646,9 @@ describe('transitions, property', () => {
           }
           s = next;
         }
+        // The whole run as a controller history: every leader from the committed ISR unless
+        // recorded unclean, no leader epoch reused.
+        expect(electionHistoryViolations(history)).toEqual([]);
       }),
       { numRuns: 400 },
     );

@@ -11,10 +11,14 @@
 // * Every leader change bumps leaderEpoch and partitionEpoch, every partition change bumps
 //   partitionEpoch, every change bumps metadataVersion. Epochs never go back, so a leader
 //   epoch is never reused (DESIGN §12).
+// * During a reassignment replicas = target ++ removingReplicas and addingReplicas ⊆ target;
+//   a reassignment that can complete has completed (every transition that could let it finish
+//   tries to).
 import { SluiceError } from '../../common/errors.ts';
-import { parseTopicConfig, validatePartitionCount, validateTopicName, type TopicConfig } from '../../common/topic-config.ts';
+import { DEFAULT_TOPIC_CONFIG, parseTopicConfig, validatePartitionCount, validateTopicName, type TopicConfig } from '../../common/topic-config.ts';
 import { electLeader, NO_LEADER } from './election.ts';
-import { placePartitions, resolveReplicationFactor } from './placement.ts';
+import { MAX_REPLICATION_FACTOR, placePartitions, reassignmentTargets, resolveReplicationFactor } from './placement.ts';
+import { beginReassignment, reassignmentCompletion, targetReplicas } from './reassignment.ts';
 
 export type BrokerLifecycle = 'active' | 'fenced' | 'shutting_down';
 
@@ -33,7 +37,7 @@ export interface BrokerRecord {
 
 export interface PartitionRecord {
   readonly partition: number;
-  /** Assigned replicas; the first is the preferred leader. */
+  /** Assigned replicas; the first is the preferred leader. During a reassignment: target ++ removingReplicas. */
   readonly replicas: readonly number[];
   /** NO_LEADER (-1) when offline. */
   readonly leader: number;
@@ -41,6 +45,21 @@ export interface PartitionRecord {
   /** Committed ISR, kept in replica order. */
   readonly isr: readonly number[];
   readonly partitionEpoch: number;
+  /** Replicas an ongoing reassignment adds; it completes once all of them are in the ISR. */
+  readonly addingReplicas: readonly number[];
+  /** Replicas an ongoing reassignment drops when it completes (the tail of `replicas`). */
+  readonly removingReplicas: readonly number[];
+  /**
+   * Leader epoch of the latest unclean election (a leader from outside the committed ISR), -1 if
+   * there was none: acknowledged records written before that epoch may be missing.
+   */
+  readonly lastUncleanLeaderEpoch: number;
+}
+
+/** Names one partition of one topic. */
+export interface PartitionRef {
+  readonly topic: string;
+  readonly partition: number;
 }
 
 export interface TopicRecord {
@@ -64,11 +83,23 @@ export interface ClusterState {
 }
 
 export type FenceReason = 'session_expired' | 'session_closed' | 'new_incarnation';
-export type PartitionChangeReason = 'broker_fenced' | 'broker_registered' | 'controlled_shutdown' | 'unclean_enabled' | 'alter_partition';
+/**
+ * Why a partition changed. For a change that moved leadership this is also the election reason
+ * (the `reason` label of sluice_leader_elections_total); 'alter_partition' never moves it.
+ */
+export type PartitionChangeReason = 'fenced' | 'registered' | 'controlled_shutdown' | 'unclean_enabled' | 'preferred' | 'reassignment' | 'alter_partition';
 
 export type ClusterEvent =
   | { readonly type: 'topic_created'; readonly topic: string; readonly topicId: string; readonly partitions: number; readonly replicationFactor: number }
-  | { readonly type: 'topic_altered'; readonly topic: string; readonly addedPartitions: number; readonly configChanged: boolean }
+  | {
+      readonly type: 'topic_altered';
+      readonly topic: string;
+      readonly addedPartitions: number;
+      readonly configChanged: boolean;
+      readonly previousReplicationFactor: number;
+      /** Differs from the previous one when this change started a reassignment. */
+      readonly replicationFactor: number;
+    }
   | { readonly type: 'topic_deleted'; readonly topic: string; readonly topicId: string }
   | { readonly type: 'broker_registered'; readonly brokerId: number; readonly brokerEpoch: number; readonly newIncarnation: boolean }
   | { readonly type: 'broker_unfenced'; readonly brokerId: number; readonly brokerEpoch: number }
@@ -77,6 +108,7 @@ export type ClusterEvent =
   | {
       readonly type: 'partition_changed';
       readonly topic: string;
+      readonly topicId: string;
       readonly partition: number;
       readonly previous: PartitionRecord;
       readonly current: PartitionRecord;
@@ -128,12 +160,29 @@ export function liveBrokers(state: ClusterState): BrokerRecord[] {
   return state.brokers.filter((b) => b.state !== 'fenced');
 }
 
+/** The replication factor the topic has, or is being reassigned to. */
 export function replicationFactorOf(topic: TopicRecord): number {
-  return topic.partitions[0]?.replicas.length ?? 0;
+  const p = topic.partitions[0];
+  return p ? targetReplicas(p).length : 0;
 }
 
+/** Fewer in-sync copies than the replication factor asks for (during a reassignment: than the target). */
 export function isUnderReplicated(p: PartitionRecord): boolean {
-  return p.isr.length < p.replicas.length;
+  const target = targetReplicas(p);
+  return p.isr.filter((id) => target.includes(id)).length < target.length;
+}
+
+/**
+ * Partitions whose preferred replica (the first) is active and in the ISR but does not lead:
+ * what a preferred-leader rebalance would move (DESIGN §6).
+ */
+export function preferredLeaderCandidates(state: ClusterState): PartitionRef[] {
+  const lifecycleOf = lifecycles(state.brokers);
+  const out: PartitionRef[] = [];
+  for (const t of state.topics) {
+    for (const p of t.partitions) if (preferredLeaderEligible(p, lifecycleOf)) out.push({ topic: t.name, partition: p.partition });
+  }
+  return out;
 }
 
 export function isOffline(p: PartitionRecord): boolean {
@@ -203,14 +252,7 @@ export function createTopic(state: ClusterState, input: CreateTopicInput): Outco
     name: input.name,
     topicId: input.topicId,
     config,
-    partitions: assignments.map((replicas, partition) => ({
-      partition,
-      replicas,
-      leader: replicas[0]!,
-      leaderEpoch: 0,
-      isr: [...replicas],
-      partitionEpoch: 0,
-    })),
+    partitions: assignments.map((replicas, partition) => newPartition(partition, replicas)),
   };
   const topics = [...state.topics, topic].sort(byName);
   return finish(state, { ...state, topics }, [
@@ -222,7 +264,10 @@ export interface AlterTopicInput {
   readonly name: string;
   /** New partition count, >= the current one; 0 = unchanged. */
   readonly partitions: number;
-  /** 0 = unchanged. Any other value must equal the current replication factor (for now). */
+  /**
+   * 0 = unchanged. Another value starts a reassignment to it (replacing any in progress), which
+   * completes per partition once the new replicas are in sync.
+   */
   readonly replicationFactor: number;
   readonly config?: Readonly<Record<string, unknown>>;
   /** Replace the whole override map instead of merging into it. */
@@ -234,13 +279,6 @@ export function alterTopic(state: ClusterState, input: AlterTopicInput): Outcome
   const currentCount = topic.partitions.length;
   const rf = replicationFactorOf(topic);
 
-  if (input.replicationFactor !== 0 && input.replicationFactor !== rf) {
-    throw new SluiceError(
-      'INVALID_REPLICATION_FACTOR',
-      `changing the replication factor of topic "${topic.name}" from ${rf} to ${input.replicationFactor} is not supported yet: it needs a replica reassignment; leave replication_factor at 0 (unchanged)`,
-      { topic: topic.name },
-    );
-  }
   if (input.partitions !== 0) {
     validatePartitionCount(input.partitions);
     if (input.partitions < currentCount) {
@@ -254,41 +292,67 @@ export function alterTopic(state: ClusterState, input: AlterTopicInput): Outcome
   const overrides = parseTopicConfig(input.config as Record<string, unknown> | undefined);
   const config: Partial<TopicConfig> = input.replaceConfig ? overrides : { ...topic.config, ...overrides };
   const configChanged = !sameConfig(topic.config, config);
+  const targetRf = input.replicationFactor === 0 ? rf : input.replicationFactor;
+  if (targetRf !== rf) validateReplicationFactorChange(topic.name, rf, targetRf, config);
 
   const added = input.partitions === 0 ? 0 : input.partitions - currentCount;
-  let partitions = topic.partitions;
+  if (added === 0 && !configChanged && targetRf === rf) return finish(state, state, [], topic);
+
+  const events: ClusterEvent[] = [
+    { type: 'topic_altered', topic: topic.name, addedPartitions: added, configChanged, previousReplicationFactor: rf, replicationFactor: targetRf },
+  ];
+  const lifecycleOf = lifecycles(state.brokers);
+  let altered: TopicRecord = { ...topic, config };
+  // Turning unclean election on is the operator choosing availability over acknowledged data
+  // for partitions that are offline right now, so elect them at once (as Kafka does). Before the
+  // reassignment, so that it keeps the leader this elects.
+  if (config['unclean.leader.election.enable'] === true && topic.config['unclean.leader.election.enable'] !== true) {
+    altered = electOffline(altered, lifecycleOf, () => true, 'unclean_enabled', events);
+  }
+  if (targetRf !== rf) {
+    const targets = reassignmentTargets({
+      brokers: state.brokers.map((b) => ({ id: b.id, rack: b.rack, state: b.state })),
+      replicationFactor: targetRf,
+      partitions: altered.partitions.map((p) => ({ replicas: p.replicas, adding: p.addingReplicas, leader: p.leader, isr: p.isr })),
+      otherAssignments: allAssignments(state, topic.name),
+    });
+    const from = altered;
+    altered = { ...from, partitions: from.partitions.map((p, i) => changePartition(from, p, beginReassignment(p, targets[i]!), 'reassignment', false, events)) };
+  }
+  // A shrink has nothing to wait for, and an unclean election may have unblocked one.
+  altered = settleReassignments(altered, lifecycleOf, events);
   if (added > 0) {
     const active = activeBrokers(state);
     const assignments = placePartitions({
       brokers: active.map((b) => ({ id: b.id, rack: b.rack })),
-      replicationFactor: rf,
+      replicationFactor: targetRf,
       count: added,
-      topicAssignments: topic.partitions.map((p) => p.replicas),
+      topicAssignments: altered.partitions.map(targetReplicas),
       otherAssignments: allAssignments(state, topic.name),
     });
-    partitions = [
-      ...topic.partitions,
-      ...assignments.map((replicas, i) => ({
-        partition: currentCount + i,
-        replicas,
-        leader: replicas[0]!,
-        leaderEpoch: 0,
-        isr: [...replicas],
-        partitionEpoch: 0,
-      })),
-    ];
-  }
-  if (added === 0 && !configChanged) return finish(state, state, [], topic);
-
-  const events: ClusterEvent[] = [{ type: 'topic_altered', topic: topic.name, addedPartitions: added, configChanged }];
-  let altered: TopicRecord = { ...topic, config, partitions };
-  // Turning unclean election on is the operator choosing availability over acknowledged data
-  // for partitions that are offline right now, so elect them at once (as Kafka does).
-  if (config['unclean.leader.election.enable'] === true && topic.config['unclean.leader.election.enable'] !== true) {
-    altered = electOffline(altered, lifecycles(state.brokers), () => true, 'unclean_enabled', events);
+    altered = { ...altered, partitions: [...altered.partitions, ...assignments.map((replicas, i) => newPartition(currentCount + i, replicas))] };
   }
   const topics = state.topics.map((t) => (t.name === topic.name ? altered : t));
   return finish(state, { ...state, topics }, events, altered);
+}
+
+/**
+ * Refuses replication factors out of range, and shrinking below min.insync.replicas (as it will
+ * be after this request): every acks=all produce would then fail with NOT_ENOUGH_REPLICAS.
+ */
+function validateReplicationFactorChange(topic: string, from: number, to: number, config: Readonly<Partial<TopicConfig>>): void {
+  if (!Number.isInteger(to) || to < 1 || to > MAX_REPLICATION_FACTOR) {
+    throw new SluiceError('INVALID_REPLICATION_FACTOR', `replication factor must be an integer from 1 to ${MAX_REPLICATION_FACTOR}, or 0 to leave it unchanged (got ${to})`, { topic });
+  }
+  const minIsr = config['min.insync.replicas'] ?? DEFAULT_TOPIC_CONFIG['min.insync.replicas'];
+  if (to < from && to < minIsr) {
+    throw new SluiceError(
+      'INVALID_REPLICATION_FACTOR',
+      `lowering the replication factor of topic "${topic}" from ${from} to ${to} would leave fewer replicas than its min.insync.replicas (${minIsr}), so every acks=all produce would fail with NOT_ENOUGH_REPLICAS; ` +
+        `keep at least ${minIsr} replicas, or lower min.insync.replicas to ${to} (in the same request or first)`,
+      { topic },
+    );
+  }
 }
 
 export function deleteTopic(state: ClusterState, name: string): Outcome<TopicRecord> {
@@ -339,7 +403,7 @@ export function registerBroker(state: ClusterState, input: BrokerRegistrationInp
       const fenced: BrokerRecord = { ...existing, state: 'fenced' };
       brokers = upsertBroker(brokers, fenced);
       events.push({ type: 'broker_fenced', brokerId: existing.id, brokerEpoch: existing.brokerEpoch, reason: 'new_incarnation' });
-      topics = withoutBroker(topics, existing.id, lifecycles(brokers), 'broker_fenced', events);
+      topics = withoutBroker(topics, existing.id, lifecycles(brokers), 'fenced', events);
     }
     record = { id: input.brokerId, ...endpoint, incarnationId: input.incarnationId, brokerEpoch: nextBrokerEpoch, state: 'active' };
     nextBrokerEpoch++;
@@ -347,10 +411,10 @@ export function registerBroker(state: ClusterState, input: BrokerRegistrationInp
     becameActive = true;
   }
   brokers = upsertBroker(brokers, record);
-  if (becameActive) {
-    const states = lifecycles(brokers);
-    topics = topics.map((t) => electOffline(t, states, (p) => p.replicas.includes(record.id), 'broker_registered', events));
-  }
+  const states = lifecycles(brokers);
+  if (becameActive) topics = topics.map((t) => electOffline(t, states, (p) => p.replicas.includes(record.id), 'registered', events));
+  // A returning broker may be the active successor a reassignment that drops the leader waits for.
+  topics = topics.map((t) => settleReassignments(t, states, events));
   return finish(state, { ...state, brokers, topics, nextBrokerEpoch }, events, record);
 }
 
@@ -372,7 +436,9 @@ export function fenceBroker(state: ClusterState, input: FenceBrokerInput): Outco
   if (input.brokerEpoch !== undefined && input.brokerEpoch !== broker.brokerEpoch) return finish(state, state, [], undefined);
   const events: ClusterEvent[] = [{ type: 'broker_fenced', brokerId: broker.id, brokerEpoch: broker.brokerEpoch, reason: input.reason }];
   const brokers = upsertBroker(state.brokers, { ...broker, state: 'fenced' });
-  const topics = withoutBroker(state.topics, broker.id, lifecycles(brokers), 'broker_fenced', events);
+  const lifecycleOf = lifecycles(brokers);
+  // A smaller ISR may let a shrink complete; a new leader may let one that drops the old leader.
+  const topics = withoutBroker(state.topics, broker.id, lifecycleOf, 'fenced', events).map((t) => settleReassignments(t, lifecycleOf, events));
   return finish(state, { ...state, brokers, topics }, events, undefined);
 }
 
@@ -397,7 +463,8 @@ export function controlledShutdown(state: ClusterState, input: ControlledShutdow
     brokers = upsertBroker(brokers, { ...broker, state: 'shutting_down' });
     events.push({ type: 'broker_shutting_down', brokerId: broker.id, brokerEpoch: broker.brokerEpoch });
   }
-  const topics = withoutBroker(state.topics, broker.id, lifecycles(brokers), 'controlled_shutdown', events);
+  const lifecycleOf = lifecycles(brokers);
+  const topics = withoutBroker(state.topics, broker.id, lifecycleOf, 'controlled_shutdown', events).map((t) => settleReassignments(t, lifecycleOf, events));
   let remainingLeaderships = 0;
   for (const t of topics) for (const p of t.partitions) if (p.leader === broker.id) remainingLeaderships++;
   return finish(state, { ...state, brokers, topics }, events, { remainingLeaderships });
@@ -475,8 +542,40 @@ export function alterPartition(state: ClusterState, input: AlterPartitionInput):
   }
   const events: ClusterEvent[] = [];
   const next = changePartition(topic, p, { isr: proposed }, 'alter_partition', false, events);
-  const topics = state.topics.map((t) => (t.name === topic.name ? { ...t, partitions: t.partitions.map((x) => (x === p ? next : x)) } : t));
-  return finish(state, { ...state, topics }, events, next);
+  if (next === p) return finish(state, state, [], p);
+  // The ISR growing is how the controller learns that added replicas caught up; it may also be
+  // what lets a reassignment finish. The answer is the partition as committed after both.
+  const altered = settleReassignments({ ...topic, partitions: topic.partitions.map((x) => (x === p ? next : x)) }, lifecycles(state.brokers), events);
+  const topics = state.topics.map((t) => (t.name === topic.name ? altered : t));
+  return finish(state, { ...state, topics }, events, altered.partitions[p.partition]!);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preferred leaders
+
+/**
+ * Moves leadership back to the preferred replica (the first) of the partitions named, or of every
+ * partition, wherever it is active and in the ISR (DESIGN §6). Eligibility is checked again here,
+ * since the state may have moved on since the candidates were listed. Answers the partitions
+ * moved.
+ */
+export function electPreferredLeaders(state: ClusterState, only?: readonly PartitionRef[]): Outcome<PartitionRef[]> {
+  const lifecycleOf = lifecycles(state.brokers);
+  const wanted = only && new Set(only.map((r) => `${r.topic}/${r.partition}`));
+  const events: ClusterEvent[] = [];
+  const moved: PartitionRef[] = [];
+  const topics = state.topics.map((topic) => {
+    let touched = false;
+    const partitions = topic.partitions.map((p) => {
+      if (wanted && !wanted.has(`${topic.name}/${p.partition}`)) return p;
+      if (!preferredLeaderEligible(p, lifecycleOf)) return p;
+      touched = true;
+      moved.push({ topic: topic.name, partition: p.partition });
+      return changePartition(topic, p, { leader: p.replicas[0]! }, 'preferred', false, events);
+    });
+    return touched ? { ...topic, partitions } : topic;
+  });
+  return finish(state, { ...state, topics }, events, moved);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -497,10 +596,11 @@ export function allocateProducerIds(state: ClusterState, input: { brokerId: numb
 
 /**
  * The most one transition raises a partition's leader epoch or partition epoch: registering a
- * new incarnation may fence the old one (+1) and then elect the new one for the partitions it
- * took offline (+1). The property tests hold every transition to this bound.
+ * new incarnation may fence the old one (+1), elect the new one for the partitions it took
+ * offline (+1), and let a reassignment complete (+1); an AlterTopic may elect uncleanly, start a
+ * reassignment and complete it at once. The property tests hold every transition to this bound.
  */
-export const MAX_EPOCH_BUMP_PER_CHANGE = 2;
+export const MAX_EPOCH_BUMP_PER_CHANGE = 3;
 
 /**
  * A state restored from the previous good copy may be one committed change behind what brokers
@@ -569,6 +669,37 @@ function upsertBroker(brokers: readonly BrokerRecord[], record: BrokerRecord): B
   return [...brokers.filter((b) => b.id !== record.id), record].sort((a, b) => a.id - b.id);
 }
 
+function newPartition(partition: number, replicas: readonly number[]): PartitionRecord {
+  return {
+    partition,
+    replicas,
+    leader: replicas[0]!,
+    leaderEpoch: 0,
+    isr: [...replicas],
+    partitionEpoch: 0,
+    addingReplicas: [],
+    removingReplicas: [],
+    lastUncleanLeaderEpoch: -1,
+  };
+}
+
+function preferredLeaderEligible(p: PartitionRecord, lifecycleOf: (id: number) => BrokerLifecycle | undefined): boolean {
+  const preferred = p.replicas[0];
+  return preferred !== undefined && preferred !== p.leader && p.isr.includes(preferred) && lifecycleOf(preferred) === 'active';
+}
+
+/** Completes every reassignment of the topic that can complete now. */
+function settleReassignments(topic: TopicRecord, lifecycleOf: (id: number) => BrokerLifecycle | undefined, events: ClusterEvent[]): TopicRecord {
+  let touched = false;
+  const partitions = topic.partitions.map((p) => {
+    const done = reassignmentCompletion(p, lifecycleOf);
+    if (!done) return p;
+    touched = true;
+    return changePartition(topic, p, done, 'reassignment', false, events);
+  });
+  return touched ? { ...topic, partitions } : topic;
+}
+
 function uncleanAllowed(topic: TopicRecord): boolean {
   return topic.config['unclean.leader.election.enable'] === true;
 }
@@ -581,7 +712,7 @@ function withoutBroker(
   topics: readonly TopicRecord[],
   brokerId: number,
   lifecycleOf: (id: number) => BrokerLifecycle | undefined,
-  reason: 'broker_fenced' | 'controlled_shutdown',
+  reason: 'fenced' | 'controlled_shutdown',
   events: ClusterEvent[],
 ): readonly TopicRecord[] {
   return topics.map((topic) => {
@@ -599,9 +730,10 @@ function withoutBroker(
           replicas: p.replicas,
           isr,
           lifecycleOf,
-          uncleanAllowed: reason === 'broker_fenced' && uncleanAllowed(topic),
+          uncleanAllowed: reason === 'fenced' && uncleanAllowed(topic),
           excluded: [brokerId],
-          allowShuttingDown: reason === 'broker_fenced',
+          addingReplicas: p.addingReplicas,
+          allowShuttingDown: reason === 'fenced',
         });
         if (outcome.leader === NO_LEADER && reason === 'controlled_shutdown') return p;
         next = changePartition(topic, p, { leader: outcome.leader, isr: outcome.unclean ? [outcome.leader] : isr }, reason, outcome.unclean, events);
@@ -624,7 +756,7 @@ function electOffline(
   let touched = false;
   const partitions = topic.partitions.map((p) => {
     if (p.leader !== NO_LEADER || !which(p)) return p;
-    const outcome = electLeader({ replicas: p.replicas, isr: p.isr, lifecycleOf, uncleanAllowed: uncleanAllowed(topic) });
+    const outcome = electLeader({ replicas: p.replicas, isr: p.isr, lifecycleOf, uncleanAllowed: uncleanAllowed(topic), addingReplicas: p.addingReplicas });
     if (outcome.leader === NO_LEADER) return p;
     touched = true;
     // An unclean leader starts a new history: the ISR is just itself (Kafka does the same).
@@ -633,30 +765,52 @@ function electOffline(
   return touched ? { ...topic, partitions } : topic;
 }
 
-/** Applies a leader/ISR change with its epoch bumps, recording it; unchanged input comes back as is. */
+interface PartitionChange {
+  readonly leader?: number;
+  readonly isr?: readonly number[];
+  readonly replicas?: readonly number[];
+  readonly addingReplicas?: readonly number[];
+  readonly removingReplicas?: readonly number[];
+}
+
+/** Applies a partition change with its epoch bumps, recording it; unchanged input comes back as is. */
 function changePartition(
   topic: TopicRecord,
   p: PartitionRecord,
-  change: { leader?: number; isr?: readonly number[] },
+  change: PartitionChange,
   reason: PartitionChangeReason,
   unclean: boolean,
   events: ClusterEvent[],
 ): PartitionRecord {
+  const replicas = change.replicas ?? p.replicas;
+  const addingReplicas = change.addingReplicas ?? p.addingReplicas;
+  const removingReplicas = change.removingReplicas ?? p.removingReplicas;
   const leader = change.leader ?? p.leader;
   const members = new Set(change.isr ?? p.isr);
-  const isr = p.replicas.filter((id) => members.has(id));
+  const isr = replicas.filter((id) => members.has(id));
   const leaderChanged = leader !== p.leader;
-  const isrChanged = isr.length !== p.isr.length || isr.some((id, i) => id !== p.isr[i]);
-  if (!leaderChanged && !isrChanged) return p;
+  const changed =
+    leaderChanged || !sameList(isr, p.isr) || !sameList(replicas, p.replicas) || !sameList(addingReplicas, p.addingReplicas) || !sameList(removingReplicas, p.removingReplicas);
+  if (!changed) return p;
+  const leaderEpoch = leaderChanged ? p.leaderEpoch + 1 : p.leaderEpoch;
+  const uncleanElection = unclean && leaderChanged;
   const next: PartitionRecord = {
     ...p,
+    replicas,
     leader,
     isr,
-    leaderEpoch: leaderChanged ? p.leaderEpoch + 1 : p.leaderEpoch,
+    addingReplicas,
+    removingReplicas,
+    leaderEpoch,
     partitionEpoch: p.partitionEpoch + 1,
+    lastUncleanLeaderEpoch: uncleanElection ? leaderEpoch : p.lastUncleanLeaderEpoch,
   };
-  events.push({ type: 'partition_changed', topic: topic.name, partition: p.partition, previous: p, current: next, reason, unclean: unclean && leaderChanged });
+  events.push({ type: 'partition_changed', topic: topic.name, topicId: topic.topicId, partition: p.partition, previous: p, current: next, reason, unclean: uncleanElection });
   return next;
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 function sameConfig(a: Readonly<Partial<TopicConfig>>, b: Readonly<Partial<TopicConfig>>): boolean {

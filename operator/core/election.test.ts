@@ -39,29 +39,33 @@ describe('electLeader', () => {
         if (isr.length === 0) continue;
         for (const lifecycle of assignments(replicas)) {
           for (const excluded of [[], [replicas[0]!], [replicas[1]!]]) {
-            for (const uncleanAllowed of [false, true]) {
-              for (const allowShuttingDown of [false, true]) {
-                cases++;
-                const out = electLeader({ replicas, isr, lifecycleOf: (id) => lifecycle.get(id), uncleanAllowed, excluded, allowShuttingDown });
-                const ok = (id: number, l: BrokerLifecycle) => !excluded.includes(id) && lifecycle.get(id) === l;
-                const eligible = (id: number) => ok(id, 'active') || (allowShuttingDown && ok(id, 'shutting_down'));
-                const eligibleIsr = replicas.filter((id) => isr.includes(id) && eligible(id));
-                const ctx = JSON.stringify({ replicas, isr, lifecycle: [...lifecycle], excluded, uncleanAllowed, allowShuttingDown, out });
+            for (const addingReplicas of [[], [replicas[1]!]]) {
+              for (const uncleanAllowed of [false, true]) {
+                for (const allowShuttingDown of [false, true]) {
+                  cases++;
+                  const out = electLeader({ replicas, isr, lifecycleOf: (id) => lifecycle.get(id), uncleanAllowed, excluded, addingReplicas, allowShuttingDown });
+                  const ok = (id: number, l: BrokerLifecycle) => !excluded.includes(id) && lifecycle.get(id) === l;
+                  const eligible = (id: number) => ok(id, 'active') || (allowShuttingDown && ok(id, 'shutting_down'));
+                  const eligibleIsr = replicas.filter((id) => isr.includes(id) && eligible(id));
+                  // A replica still being added may hold nothing: in sync it may lead, never unclean.
+                  const uncleanEligible = (id: number) => eligible(id) && !addingReplicas.includes(id);
+                  const ctx = JSON.stringify({ replicas, isr, lifecycle: [...lifecycle], excluded, addingReplicas, uncleanAllowed, allowShuttingDown, out });
 
-                if (eligibleIsr.length > 0) {
-                  // A clean choice exists: take it, active before stopping, preferred order first.
-                  const activeIsr = eligibleIsr.filter((id) => lifecycle.get(id) === 'active');
-                  const expected = activeIsr[0] ?? eligibleIsr[0];
-                  expect(out, ctx).toEqual({ leader: expected, unclean: false });
-                } else if (uncleanAllowed && replicas.some(eligible)) {
-                  expect(out.unclean, ctx).toBe(true);
-                  expect(isr.includes(out.leader), ctx).toBe(false);
-                  expect(eligible(out.leader), ctx).toBe(true);
-                  const pool = replicas.filter(eligible);
-                  const activePool = pool.filter((id) => lifecycle.get(id) === 'active');
-                  expect(out.leader, ctx).toBe(activePool[0] ?? pool[0]);
-                } else {
-                  expect(out, ctx).toEqual({ leader: NO_LEADER, unclean: false });
+                  if (eligibleIsr.length > 0) {
+                    // A clean choice exists: take it, active before stopping, preferred order first.
+                    const activeIsr = eligibleIsr.filter((id) => lifecycle.get(id) === 'active');
+                    const expected = activeIsr[0] ?? eligibleIsr[0];
+                    expect(out, ctx).toEqual({ leader: expected, unclean: false });
+                  } else if (uncleanAllowed && replicas.some(uncleanEligible)) {
+                    expect(out.unclean, ctx).toBe(true);
+                    expect(isr.includes(out.leader), ctx).toBe(false);
+                    expect(uncleanEligible(out.leader), ctx).toBe(true);
+                    const pool = replicas.filter(uncleanEligible);
+                    const activePool = pool.filter((id) => lifecycle.get(id) === 'active');
+                    expect(out.leader, ctx).toBe(activePool[0] ?? pool[0]);
+                  } else {
+                    expect(out, ctx).toEqual({ leader: NO_LEADER, unclean: false });
+                  }
                 }
               }
             }

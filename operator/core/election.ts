@@ -17,6 +17,11 @@ export interface ElectionInput {
   /** Brokers that must not be chosen, whatever their lifecycle (the one being fenced or stopping). */
   readonly excluded?: readonly number[];
   /**
+   * Replicas a reassignment is still adding. Never chosen from outside the ISR: they may hold no
+   * record at all, so even an unclean election must not prefer them to staying offline.
+   */
+  readonly addingReplicas?: readonly number[];
+  /**
    * Whether a broker in controlled shutdown may be chosen. True for elections forced by a failure
    * (a stopping broker still serves and beats an offline partition); false when moving
    * leadership away for a controlled shutdown, where only an active broker is worth moving to.
@@ -34,7 +39,8 @@ export interface ElectionOutcome {
 /**
  * Picks a leader: the first ISR member in preferred-replica order that is active, else the first
  * that is shutting down (when allowed). Only when no ISR member qualifies, and only if the topic
- * allows it, a replica outside the ISR is chosen (unclean). Otherwise NO_LEADER.
+ * allows it, a replica outside the ISR (and not being added) is chosen (unclean). Otherwise
+ * NO_LEADER.
  */
 export function electLeader(input: ElectionInput): ElectionOutcome {
   const excluded = new Set(input.excluded ?? []);
@@ -48,9 +54,10 @@ export function electLeader(input: ElectionInput): ElectionOutcome {
     }
   }
   if (input.uncleanAllowed) {
+    const adding = new Set(input.addingReplicas ?? []);
     for (const lifecycle of acceptable) {
       for (const id of input.replicas) {
-        if (!isr.has(id) && !excluded.has(id) && input.lifecycleOf(id) === lifecycle) return { leader: id, unclean: true };
+        if (!isr.has(id) && !excluded.has(id) && !adding.has(id) && input.lifecycleOf(id) === lifecycle) return { leader: id, unclean: true };
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TOPIC_CONFIG, TOPIC_CONFIG_KEYS } from '../../common/topic-config.ts';
-import { alterPartition, controlledShutdown, createTopic, fenceBroker, findBroker, findTopic, initialClusterState, registerBroker, type ClusterState } from './cluster-state.ts';
+import { alterPartition, alterTopic, controlledShutdown, createTopic, fenceBroker, findBroker, findTopic, initialClusterState, registerBroker, type ClusterState } from './cluster-state.ts';
 import { offlinePartitionCount, toBrokerInfo, toClusterMetadata, toTopicState, toTopicSummary } from './metadata-view.ts';
 
 function threeBrokers(): ClusterState {
@@ -48,6 +48,22 @@ describe('metadata view', () => {
     const solo = toTopicSummary(findTopic(s, 'solo')!);
     expect(solo.offline_partitions).toBe(1);
     expect(offlinePartitionCount(s)).toBe(solo.offline_partitions! + toTopicSummary(findTopic(s, 'orders')!).offline_partitions!);
+  });
+
+  it('shows a reassignment: the full replica set with what is being added and removed, the target replication factor, and under-replication against the target', () => {
+    let s = threeBrokers();
+    s = createTopic(s, { name: 'orders', topicId: 'tid', partitions: 1, replicationFactor: 1 }).state;
+    s = alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 2, replaceConfig: false }).state;
+    const t = findTopic(s, 'orders')!;
+    const p = t.partitions[0]!;
+    expect(toTopicState(t, 'overrides').partitions![0]).toMatchObject({ replicas: p.replicas, isr: [p.leader], adding_replicas: p.addingReplicas, removing_replicas: [] });
+    expect(p.replicas).toHaveLength(2);
+    expect(p.addingReplicas).toHaveLength(1);
+    expect(toTopicSummary(t)).toMatchObject({ replication_factor: 2, under_replicated_partitions: 1 });
+
+    // A shrink that completes at once: replicas and the factor drop together, nothing under-replicated.
+    s = alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 1, replaceConfig: false }).state;
+    expect(toTopicSummary(findTopic(s, 'orders')!)).toMatchObject({ replication_factor: 1, under_replicated_partitions: 0 });
   });
 
   it('reports broker state and epoch', () => {

@@ -30,8 +30,8 @@ export function toPartitionState(p: PartitionRecord): PartitionState {
     leader_epoch: p.leaderEpoch,
     isr: [...p.isr],
     partition_epoch: p.partitionEpoch,
-    adding_replicas: [],
-    removing_replicas: [],
+    adding_replicas: [...p.addingReplicas],
+    removing_replicas: [...p.removingReplicas],
   };
 }
 

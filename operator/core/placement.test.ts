@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SluiceError } from '../../common/errors.ts';
-import { defaultReplicationFactor, placePartitions, resolveReplicationFactor, type PlacementBroker } from './placement.ts';
+import type { BrokerLifecycle } from './cluster-state.ts';
+import { NO_LEADER } from './election.ts';
+import { defaultReplicationFactor, placePartitions, reassignmentTargets, resolveReplicationFactor, type CurrentReplicas, type PlacementBroker, type ReassignmentBroker } from './placement.ts';
 
 function brokersOf(ids: number[], racks?: string[]): PlacementBroker[] {
   return ids.map((id, i) => ({ id, rack: racks ? racks[i % racks.length]! : '' }));
@@ -198,5 +200,112 @@ describe('replication factor', () => {
       expect(() => resolveReplicationFactor(bad, [1, 2, 3])).toThrow(expect.objectContaining({ code: 'INVALID_REPLICATION_FACTOR' }));
     }
     expect(() => resolveReplicationFactor(0, [])).toThrow(/no broker is live/);
+  });
+});
+
+describe('reassignmentTargets', () => {
+  const active = (ids: number[], racks?: string[]): ReassignmentBroker[] => brokersOf(ids, racks).map((b) => ({ ...b, state: 'active' }));
+  const stable = (replicas: number[], isr = replicas, leader = replicas[0]!): CurrentReplicas => ({ replicas, adding: [], leader, isr });
+  const targets = (brokers: ReassignmentBroker[], rf: number, partitions: CurrentReplicas[], otherAssignments: number[][] = []) =>
+    reassignmentTargets({ brokers, replicationFactor: rf, partitions, otherAssignments });
+
+  it('grows every partition onto distinct racks, keeping the current replicas first and replica load within ±1', () => {
+    const racks = ['a', 'a', 'b', 'b', 'c', 'c'];
+    const ids = [0, 1, 2, 3, 4, 5];
+    const rackOf = (id: number) => racks[id]!;
+    const current = ids.map((id) => stable([id]));
+    const placed = targets(active(ids, racks), 3, current);
+    placed.forEach((replicas, i) => {
+      expect(replicas[0]).toBe(i);
+      expect(new Set(replicas.map(rackOf)).size).toBe(3);
+    });
+    expect(spread(replicaCounts(placed), ids)).toBeLessThanOrEqual(1);
+  });
+
+  it('shrinks by keeping the leader, then in-sync replicas, then live brokers, then new racks, then original over added replicas', () => {
+    const brokers: ReassignmentBroker[] = [
+      { id: 1, rack: 'a', state: 'active' },
+      { id: 2, rack: 'a', state: 'active' },
+      { id: 3, rack: 'b', state: 'active' },
+      { id: 4, rack: 'b', state: 'fenced' },
+      { id: 5, rack: 'c', state: 'shutting_down' },
+    ];
+    const shrink = (p: CurrentReplicas, rf: number) => targets(brokers, rf, [p])[0];
+    // Leader first even when it is not the preferred replica; order is kept.
+    expect(shrink(stable([1, 2, 3], [1, 2, 3], 3), 1)).toEqual([3]);
+    // An in-sync replica beats a new rack.
+    expect(shrink(stable([1, 2, 3], [1, 2], 1), 2)).toEqual([1, 2]);
+    // Among out-of-sync ones: active beats stopping beats fenced.
+    expect(shrink(stable([1, 4, 5, 2], [1], 1), 2)).toEqual([1, 2]);
+    expect(shrink(stable([1, 4, 5], [1], 1), 2)).toEqual([1, 5]);
+    // All else equal, a rack not kept yet wins.
+    expect(shrink(stable([1, 2, 3]), 2)).toEqual([1, 3]);
+    // Then a replica that was there before an ongoing move beats one it is still adding.
+    expect(targets(active([1, 2, 3]), 2, [{ replicas: [1, 3, 2], adding: [3], leader: 1, isr: [1] }])[0]).toEqual([1, 2]);
+    // An offline partition keeps its last in-sync replica.
+    expect(shrink({ replicas: [1, 4], adding: [], leader: NO_LEADER, isr: [4] }, 1)).toEqual([4]);
+  });
+
+  it('keeps replicas on fenced brokers when growing, and gives new replicas to active brokers only', () => {
+    const brokers: ReassignmentBroker[] = [
+      { id: 1, rack: '', state: 'fenced' },
+      { id: 2, rack: '', state: 'active' },
+      { id: 3, rack: '', state: 'shutting_down' },
+      { id: 4, rack: '', state: 'active' },
+    ];
+    expect(targets(brokers, 3, [stable([1, 2])])).toEqual([[1, 2, 4]]);
+  });
+
+  it('refuses to grow past the active brokers, naming the partition and what is available', () => {
+    const brokers: ReassignmentBroker[] = [...active([1, 2]), { id: 3, rack: '', state: 'fenced' }];
+    expect(() => targets(brokers, 3, [stable([1, 2])])).toThrow(/replication factor 3 needs 1 more replica for partition 0 \(replicas \[1, 2\]\), but only 0 other active brokers are available; start more brokers or ask for a replication factor of at most 2/);
+    expect(() => targets(active([1, 2, 3]), 0, [stable([1])])).toThrow(expect.objectContaining({ code: 'INVALID_REPLICATION_FACTOR' }));
+  });
+
+  it('property: growing keeps the current list as a prefix; shrinking keeps the leader and as many in-sync replicas as fit, in order', () => {
+    const LIFECYCLES: BrokerLifecycle[] = ['active', 'active', 'shutting_down', 'fenced'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ rack: fc.constantFrom('', 'a', 'b'), state: fc.constantFrom(...LIFECYCLES) }), { minLength: 1, maxLength: 7 }),
+        fc.array(fc.record({ picks: fc.array(fc.nat(), { minLength: 7, maxLength: 7 }), size: fc.integer({ min: 1, max: 7 }), isrMask: fc.nat(), leaderPick: fc.nat(), offline: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 7 }),
+        (brokerSpecs, partitionSpecs, rf) => {
+          const brokers = brokerSpecs.map((b, id) => ({ id, ...b }));
+          const ids = brokers.map((b) => b.id);
+          const partitions: CurrentReplicas[] = partitionSpecs.map((spec) => {
+            const pool = [...ids];
+            const replicas = spec.picks.slice(0, Math.min(spec.size, ids.length)).map((pick) => pool.splice(pick % pool.length, 1)[0]!);
+            const isr = replicas.filter((_, i) => spec.isrMask & (1 << i));
+            const inIsr = isr.length > 0 ? isr : [replicas[0]!];
+            return { replicas, adding: [], isr: inIsr, leader: spec.offline ? NO_LEADER : inIsr[spec.leaderPick % inIsr.length]! };
+          });
+          const state = new Map(brokers.map((b) => [b.id, b.state]));
+          let out: number[][];
+          try {
+            out = reassignmentTargets({ brokers, replicationFactor: rf, partitions, otherAssignments: [] });
+          } catch (e) {
+            // Refused only when some partition cannot grow onto enough active brokers.
+            expect((e as SluiceError).code).toBe('INVALID_REPLICATION_FACTOR');
+            const free = (p: CurrentReplicas) => brokers.filter((b) => b.state === 'active' && !p.replicas.includes(b.id)).length;
+            expect(partitions.some((p) => rf - p.replicas.length > free(p))).toBe(true);
+            return;
+          }
+          out.forEach((target, i) => {
+            const p = partitions[i]!;
+            expect(target).toHaveLength(rf);
+            expect(new Set(target).size).toBe(rf);
+            if (rf >= p.replicas.length) {
+              expect(target.slice(0, p.replicas.length)).toEqual(p.replicas);
+              for (const id of target.slice(p.replicas.length)) expect(state.get(id)).toBe('active');
+            } else {
+              expect(target).toEqual(p.replicas.filter((id) => target.includes(id)));
+              if (p.leader !== NO_LEADER) expect(target).toContain(p.leader);
+              expect(target.filter((id) => p.isr.includes(id))).toHaveLength(Math.min(rf, p.isr.length));
+            }
+          });
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

@@ -8,6 +8,8 @@
 // cluster-wide tie-break is what varies the "start index" between topics, so single-partition
 // topics do not all land their leader on the lowest broker id.
 import { SluiceError } from '../../common/errors.ts';
+import type { BrokerLifecycle } from './cluster-state.ts';
+import { NO_LEADER } from './election.ts';
 
 export interface PlacementBroker {
   readonly id: number;
@@ -112,6 +114,111 @@ export function placePartitions(request: PlacementRequest): number[][] {
     placed.push(replicas);
   }
   return placed;
+}
+
+export interface ReassignmentBroker extends PlacementBroker {
+  readonly state: BrokerLifecycle;
+}
+
+/** A partition as a replication-factor change finds it (possibly in the middle of an earlier one). */
+export interface CurrentReplicas {
+  /** Current replicas (during a reassignment: the full set, target first); preference order. */
+  readonly replicas: readonly number[];
+  /** Replicas an ongoing reassignment is still adding: they hold the least data, so they go first. */
+  readonly adding: readonly number[];
+  readonly leader: number;
+  readonly isr: readonly number[];
+}
+
+export interface ReassignmentRequest {
+  /** Every registered broker: fenced ones still hold data; only active ones receive new replicas. */
+  readonly brokers: readonly ReassignmentBroker[];
+  readonly replicationFactor: number;
+  /** The topic's partitions, in partition order. */
+  readonly partitions: readonly CurrentReplicas[];
+  /** Replica lists of every partition of the other topics, so new replicas spread across topics. */
+  readonly otherAssignments: readonly (readonly number[])[];
+}
+
+/**
+ * Target replica lists for a replication-factor change (DESIGN §6), one per partition.
+ *
+ * Growing keeps every current replica (its data is the copy the new ones are made from) and adds
+ * active brokers on racks the partition does not use yet, then the least-loaded ones. Shrinking
+ * keeps the leader, then prefers replicas in the ISR (so no in-sync copy is dropped while an
+ * out-of-sync one stays), live brokers, racks not kept yet, replicas that were there before an
+ * ongoing change, and finally the preference order. Targets keep the current preference order,
+ * so the preferred leader stays the same whenever it is kept.
+ */
+export function reassignmentTargets(request: ReassignmentRequest): number[][] {
+  const rf = request.replicationFactor;
+  if (!Number.isInteger(rf) || rf < 1 || rf > MAX_REPLICATION_FACTOR) {
+    throw new SluiceError('INVALID_REPLICATION_FACTOR', `replication factor must be an integer from 1 to ${MAX_REPLICATION_FACTOR} (got ${rf})`);
+  }
+  const byId = new Map(request.brokers.map((b) => [b.id, b]));
+  const rackOf = (id: number) => byId.get(id)?.rack ?? '';
+  const liveness = (id: number) => ({ active: 0, shutting_down: 1, fenced: 2 })[byId.get(id)?.state ?? 'fenced'];
+  const active = request.brokers.filter((b) => b.state === 'active').sort((a, b) => a.id - b.id);
+
+  const topicLoad = new Map<number, number>();
+  const totalLoad = new Map<number, number>();
+  const bump = (m: Map<number, number>, id: number) => m.set(id, (m.get(id) ?? 0) + 1);
+  for (const r of request.otherAssignments) for (const id of r) bump(totalLoad, id);
+  for (const p of request.partitions) {
+    for (const id of p.replicas) {
+      bump(topicLoad, id);
+      bump(totalLoad, id);
+    }
+  }
+
+  return request.partitions.map((p, index) => {
+    const racksUsed = new Map<string, number>();
+    const useRack = (id: number) => racksUsed.set(rackOf(id), (racksUsed.get(rackOf(id)) ?? 0) + 1);
+
+    if (rf >= p.replicas.length) {
+      const target = [...p.replicas];
+      for (const id of target) useRack(id);
+      const free = active.filter((b) => !target.includes(b.id));
+      if (free.length < rf - target.length) {
+        throw new SluiceError(
+          'INVALID_REPLICATION_FACTOR',
+          `replication factor ${rf} needs ${rf - target.length} more ${rf - target.length === 1 ? 'replica' : 'replicas'} for partition ${index} (replicas [${p.replicas.join(', ')}]), ` +
+            `but only ${free.length} other active ${free.length === 1 ? 'broker is' : 'brokers are'} available${free.length > 0 ? ` (${free.map((b) => b.id).join(', ')})` : ''}; ` +
+            `start more brokers or ask for a replication factor of at most ${target.length + free.length}`,
+        );
+      }
+      while (target.length < rf) {
+        const next = argMin(
+          active.filter((b) => !target.includes(b.id)),
+          (b) => [racksUsed.get(b.rack) ?? 0, topicLoad.get(b.id) ?? 0, totalLoad.get(b.id) ?? 0, b.id],
+        );
+        target.push(next.id);
+        useRack(next.id);
+        bump(topicLoad, next.id);
+        bump(totalLoad, next.id);
+      }
+      return target;
+    }
+
+    const isr = new Set(p.isr);
+    const adding = new Set(p.adding);
+    const kept: number[] = [];
+    // The leader holds every committed record and serves clients: dropping it would force an
+    // election for nothing.
+    if (p.leader !== NO_LEADER && p.replicas.includes(p.leader)) {
+      kept.push(p.leader);
+      useRack(p.leader);
+    }
+    while (kept.length < rf) {
+      const next = argMin(
+        p.replicas.filter((id) => !kept.includes(id)),
+        (id) => [isr.has(id) ? 0 : 1, liveness(id), racksUsed.get(rackOf(id)) ?? 0, adding.has(id) ? 1 : 0, p.replicas.indexOf(id)],
+      );
+      kept.push(next);
+      useRack(next);
+    }
+    return p.replicas.filter((id) => kept.includes(id));
+  });
 }
 
 function argMin<T>(items: readonly T[], key: (item: T) => number[]): T {

@@ -6,6 +6,11 @@
 //
 // Liveness is tracked per broker, not per stream: a stream may drop and a reconnect of the same
 // incarnation within the timeout keeps the broker active, so a network blip moves no leader.
+//
+// Heartbeats also report the metadata version the broker applied. A broker still behind a
+// snapshot after MAX_LAGGING_HEARTBEATS heartbeats gets the current one again: a push lost in
+// a write that failed quietly, or a snapshot the broker could not apply, must not leave it
+// acting on an old leader and ISR until the next change happens to come along.
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../../common/errors.ts';
@@ -33,6 +38,12 @@ import type { CommittedState, StateChange } from './committed-state.ts';
 
 export type SessionCall = grpc.ServerDuplexStream<BrokerSessionRequest__Output, BrokerSessionResponse>;
 
+/** A metadata message with its version as a plain number (the message's own is int64-typed). */
+interface Snapshot {
+  readonly version: number;
+  readonly message: ClusterMetadata;
+}
+
 interface Session {
   readonly call: SessionCall;
   readonly peer: string;
@@ -41,6 +52,11 @@ interface Session {
   broker: { id: number; incarnationId: string; epoch: number } | undefined;
   /** Messages of one stream are handled one after another, in order. */
   queue: Promise<void>;
+  /**
+   * Snapshots sent on this stream that the broker has not reported applied yet, oldest first,
+   * each with the heartbeats that reported an older version since it was sent.
+   */
+  unapplied: { version: number; heartbeats: number }[];
 }
 
 interface Liveness {
@@ -50,6 +66,8 @@ interface Liveness {
   /** The stream carrying this broker's session, if one is open. */
   session: Session | undefined;
   cancelTimer: (() => void) | undefined;
+  /** The metadata version the broker last reported applied (0 until its first heartbeat). */
+  appliedVersion: number;
 }
 
 export interface BrokerSessionsOptions {
@@ -67,13 +85,30 @@ export interface HeartbeatSeen {
   readonly metadataVersion: number;
 }
 
+export interface MetadataRepushed {
+  readonly brokerId: number;
+  /** What the broker reported applied. */
+  readonly appliedVersion: number;
+  /** The version sent again. */
+  readonly version: number;
+}
+
+/**
+ * Heartbeats a broker may report an older metadata version than the one sent before it is sent
+ * again: applying a snapshot takes a moment, so one or two heartbeats behind are normal.
+ */
+export const MAX_LAGGING_HEARTBEATS = 2;
+
 export class BrokerSessions {
-  /** 'heartbeat' (HeartbeatSeen) after each accepted heartbeat; 'lapsed' (broker id) after a fence for silence. */
+  /**
+   * 'heartbeat' (HeartbeatSeen) after each accepted heartbeat; 'lapsed' (broker id) after a fence
+   * for silence; 'repushed' (MetadataRepushed) after metadata was sent again to a lagging broker.
+   */
   readonly events = new EventEmitter();
   readonly #o: BrokerSessionsOptions;
   readonly #sessions = new Set<Session>();
   readonly #liveness = new Map<number, Liveness>();
-  #snapshot: { version: number; message: ClusterMetadata } | undefined;
+  #snapshot: Snapshot | undefined;
   #closed = false;
 
   constructor(options: BrokerSessionsOptions) {
@@ -88,7 +123,7 @@ export class BrokerSessions {
 
   /** Serves one BrokerSession stream. */
   handle(call: SessionCall): void {
-    const session: Session = { call, peer: call.getPeer(), open: true, broker: undefined, queue: Promise.resolve() };
+    const session: Session = { call, peer: call.getPeer(), open: true, broker: undefined, queue: Promise.resolve(), unapplied: [] };
     if (this.#closed) {
       this.#refuse(session, new SluiceError('NOT_CONTROLLER', 'the controller is stopping; reconnect to the active controller'));
       return;
@@ -107,10 +142,19 @@ export class BrokerSessions {
     call.on('close', () => this.#detach(session));
   }
 
-  /** Liveness as seen now: which brokers have an open stream, and how long since each was heard. */
-  describe(): { brokerId: number; brokerEpoch: number; connected: boolean; silentForMs: number }[] {
+  /**
+   * Liveness as seen now: which brokers have an open stream, how long since each was heard, and
+   * which metadata version each reported applied.
+   */
+  describe(): { brokerId: number; brokerEpoch: number; connected: boolean; silentForMs: number; appliedMetadataVersion: number }[] {
     const now = this.#o.clock.now();
-    return [...this.#liveness].map(([brokerId, l]) => ({ brokerId, brokerEpoch: l.brokerEpoch, connected: l.session !== undefined, silentForMs: now - l.lastHeardAt }));
+    return [...this.#liveness].map(([brokerId, l]) => ({
+      brokerId,
+      brokerEpoch: l.brokerEpoch,
+      connected: l.session !== undefined,
+      silentForMs: now - l.lastHeardAt,
+      appliedMetadataVersion: l.appliedVersion,
+    }));
   }
 
   /** Ends every stream (brokers reconnect to the next controller) and stops the lapse timers. */
@@ -199,7 +243,7 @@ export class BrokerSessions {
         controller_id: this.#o.controllerId,
       },
     });
-    this.#send(session, { metadata: this.#metadata(state) });
+    this.#sendMetadata(session, this.#snapshotOf(state));
   }
 
   #onHeartbeat(session: Session, hb: BrokerHeartbeat__Output): void {
@@ -225,14 +269,33 @@ export class BrokerSessions {
       return;
     }
     live.lastHeardAt = this.#o.clock.now();
+    live.appliedVersion = hb.metadata_version;
     this.#armTimer(broker.id, live);
+    this.#checkApplied(session, broker.id, hb.metadata_version);
     this.events.emit('heartbeat', { brokerId: broker.id, brokerEpoch: hb.broker_epoch, metadataVersion: hb.metadata_version } satisfies HeartbeatSeen);
+  }
+
+  /** Counts heartbeats behind each unapplied snapshot; past the limit, sends the current one again. */
+  #checkApplied(session: Session, brokerId: number, applied: number): void {
+    session.unapplied = session.unapplied.filter((u) => u.version > applied);
+    for (const u of session.unapplied) u.heartbeats++;
+    const oldest = session.unapplied[0];
+    if (!oldest || oldest.heartbeats <= MAX_LAGGING_HEARTBEATS) return;
+    const snapshot = this.#snapshotOf(this.#o.committed.current);
+    this.#o.logger.warn(
+      { broker: brokerId, appliedVersion: applied, awaitedVersion: oldest.version, version: snapshot.version, heartbeats: oldest.heartbeats },
+      'broker has not applied the metadata sent to it; sending the current snapshot again',
+    );
+    // The current snapshot supersedes every one still waiting: brokers apply whole snapshots.
+    session.unapplied = [];
+    this.#sendMetadata(session, snapshot);
+    this.events.emit('repushed', { brokerId, appliedVersion: applied, version: snapshot.version } satisfies MetadataRepushed);
   }
 
   #track(record: BrokerRecord, session: Session | undefined): void {
     const old = this.#liveness.get(record.id);
     old?.cancelTimer?.();
-    const live: Liveness = { incarnationId: record.incarnationId, brokerEpoch: record.brokerEpoch, lastHeardAt: this.#o.clock.now(), session, cancelTimer: undefined };
+    const live: Liveness = { incarnationId: record.incarnationId, brokerEpoch: record.brokerEpoch, lastHeardAt: this.#o.clock.now(), session, cancelTimer: undefined, appliedVersion: old?.appliedVersion ?? 0 };
     this.#liveness.set(record.id, live);
     this.#armTimer(record.id, live);
   }
@@ -306,15 +369,22 @@ export class BrokerSessions {
 
   #publish(change: StateChange): void {
     if (!changesBrokerMetadata(change.events)) return;
-    const message = this.#metadata(change.state);
-    for (const s of this.#sessions) if (s.broker) this.#send(s, { metadata: message });
+    const snapshot = this.#snapshotOf(change.state);
+    for (const s of this.#sessions) if (s.broker) this.#sendMetadata(s, snapshot);
   }
 
-  #metadata(state: ClusterState): ClusterMetadata {
+  #sendMetadata(session: Session, snapshot: Snapshot): void {
+    this.#send(session, { metadata: snapshot.message });
+    // Each snapshot counts from its own send: a broker that applies nothing must not escape the
+    // limit because newer snapshots keep coming, nor a newer one be blamed for an older delay.
+    if (session.open) session.unapplied.push({ version: snapshot.version, heartbeats: 0 });
+  }
+
+  #snapshotOf(state: ClusterState): Snapshot {
     if (this.#snapshot?.version !== state.metadataVersion) {
       this.#snapshot = { version: state.metadataVersion, message: toClusterMetadata(state, this.#o.controllerId) };
     }
-    return this.#snapshot.message;
+    return this.#snapshot;
   }
 
   #send(session: Session, message: BrokerSessionResponse): void {

@@ -1,8 +1,8 @@
 // The controller's Prometheus metrics (DESIGN §10), in a registry of its own so that tests and
 // embedded processes never share or double-register series.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { NO_LEADER } from '../core/election.ts';
 import type { ClusterState } from '../core/cluster-state.ts';
+import { electionsIn } from '../core/election-history.ts';
 import { offlinePartitionCount } from '../core/metadata-view.ts';
 import type { StateChange } from './committed-state.ts';
 
@@ -12,6 +12,7 @@ export class ControllerMetrics {
   readonly registry = new Registry();
   readonly #active: Gauge;
   readonly #elections: Counter<'reason' | 'unclean'>;
+  readonly #repushes: Counter<'broker'>;
 
   /** `current` is read at scrape time, so state-derived gauges are never stale. */
   constructor(current: () => ClusterState) {
@@ -48,8 +49,16 @@ export class ControllerMetrics {
     });
     this.#elections = new Counter({
       name: 'sluice_leader_elections_total',
-      help: 'Partition leader elections that produced a leader, by reason; unclean="true" ones may have lost acknowledged records.',
+      help:
+        'Partition leader elections that produced a leader, by reason (fenced, registered, controlled_shutdown, unclean_enabled, preferred, reassignment); ' +
+        'unclean="true" ones chose a leader outside the committed ISR and may have lost acknowledged records.',
       labelNames: ['reason', 'unclean'],
+      registers: [this.registry],
+    });
+    this.#repushes = new Counter({
+      name: 'sluice_controller_metadata_repushes_total',
+      help: 'Metadata snapshots sent again to a broker that kept reporting an older applied version (a lost or failed push).',
+      labelNames: ['broker'],
       registers: [this.registry],
     });
   }
@@ -59,9 +68,10 @@ export class ControllerMetrics {
   }
 
   record(change: StateChange): void {
-    for (const e of change.events) {
-      if (e.type !== 'partition_changed' || e.current.leader === e.previous.leader || e.current.leader === NO_LEADER) continue;
-      this.#elections.inc({ reason: e.reason, unclean: String(e.unclean) });
-    }
+    for (const e of electionsIn(change.events)) this.#elections.inc({ reason: e.reason, unclean: String(e.unclean) });
+  }
+
+  countRepush(brokerId: number): void {
+    this.#repushes.inc({ broker: String(brokerId) });
   }
 }

@@ -11,11 +11,14 @@ export interface ControllerCliOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly nodeId: number;
+  /** 0 disables the preferred-leader rebalance. */
+  readonly leaderRebalanceIntervalMs: number;
 }
 
 export const DEFAULT_SESSION_TIMEOUT_MS = 6_000;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 export const DEFAULT_CONTROLLER_NODE_ID = 1000;
+export const DEFAULT_LEADER_REBALANCE_INTERVAL_MS = 10_000;
 
 function integer(min: number, max: number) {
   return (raw: string): number => {
@@ -42,6 +45,12 @@ export function parseControllerArgs(argv: readonly string[], output?: OutputConf
     .addOption(new Option('--session-timeout-ms <ms>', 'a broker not heard from for this long is fenced (broker.session.timeout.ms)').env('SLUICE_CONTROLLER_SESSION_TIMEOUT_MS').default(DEFAULT_SESSION_TIMEOUT_MS).argParser(integer(100, 3_600_000)))
     .addOption(new Option('--heartbeat-interval-ms <ms>', 'how often brokers are told to heartbeat; must be below the session timeout').env('SLUICE_CONTROLLER_HEARTBEAT_INTERVAL_MS').default(DEFAULT_HEARTBEAT_INTERVAL_MS).argParser(integer(10, 3_600_000)))
     .addOption(new Option('--node-id <id>', 'this controller\'s id, reported to brokers as controller_id').env('SLUICE_CONTROLLER_NODE_ID').default(DEFAULT_CONTROLLER_NODE_ID).argParser(integer(0, 2_147_483_647)))
+    .addOption(
+      new Option('--leader-rebalance-interval-ms <ms>', 'how often leadership moves back to preferred replicas that are in sync (also right after one catches up); 0 = never')
+        .env('SLUICE_CONTROLLER_LEADER_REBALANCE_INTERVAL_MS')
+        .default(DEFAULT_LEADER_REBALANCE_INTERVAL_MS)
+        .argParser(integer(0, 86_400_000)),
+    )
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
     .exitOverride();
@@ -51,5 +60,14 @@ export function parseControllerArgs(argv: readonly string[], output?: OutputConf
   if (o.heartbeatIntervalMs >= o.sessionTimeoutMs) {
     program.error(`error: --heartbeat-interval-ms (${o.heartbeatIntervalMs}) must be below --session-timeout-ms (${o.sessionTimeoutMs}), or every broker would be fenced between two heartbeats`);
   }
-  return { host: o.host, port: o.port, httpPort: o.httpPort, dataDir: o.dataDir, sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: o.heartbeatIntervalMs, nodeId: o.nodeId };
+  return {
+    host: o.host,
+    port: o.port,
+    httpPort: o.httpPort,
+    dataDir: o.dataDir,
+    sessionTimeoutMs: o.sessionTimeoutMs,
+    heartbeatIntervalMs: o.heartbeatIntervalMs,
+    nodeId: o.nodeId,
+    leaderRebalanceIntervalMs: o.leaderRebalanceIntervalMs,
+  };
 }

@@ -1,97 +1,33 @@
 // The local controller in-process on 127.0.0.1, driven by a real grpc-js client acting as a
 // broker (BrokerSessionDouble) and by AdminService calls. Time is a FakeClock: session lapses
 // happen when a test advances it, never by sleeping.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { fromServiceError } from '../../common/grpc-errors.ts';
-import type { AdminServiceClient } from '../../proto/gen/sluice/v1/AdminService.ts';
-import type { ClusterMetadata__Output } from '../../proto/gen/sluice/v1/ClusterMetadata.ts';
-import type { DescribeClusterResponse__Output } from '../../proto/gen/sluice/v1/DescribeClusterResponse.ts';
-import { adminClient, BrokerSessionDouble, controllerClient, unary } from './broker-session-double.ts';
-import { startController, type RunningController } from './controller-server.ts';
-import { FakeClock } from './fake-clock.ts';
-import type { HeartbeatSeen } from './broker-sessions.ts';
+import { pino } from 'pino';
+import { controllerClient, unary } from './broker-session-double.ts';
+import {
+  beat,
+  broker,
+  brokerState,
+  createTopic,
+  dataDir,
+  describeCluster,
+  HEARTBEAT_MS,
+  onCleanup,
+  proposeIsr,
+  refusal,
+  runCleanups,
+  SESSION_TIMEOUT_MS,
+  start,
+  topicIn,
+  waitFor,
+} from './controller-harness.ts';
 import { BACKUP_FILE, CORRUPT_FILE, STATE_FILE } from './state-store.ts';
 
-const SESSION_TIMEOUT_MS = 6_000;
-const HEARTBEAT_MS = 1_000;
-
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function dataDir(): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'sluice-controller-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-interface Harness {
-  controller: RunningController;
-  clock: FakeClock;
-  admin: AdminServiceClient;
-  dir: string;
-}
-
-async function start(dir?: string): Promise<Harness> {
-  const d = dir ?? (await dataDir());
-  const clock = new FakeClock();
-  const controller = await startController({ host: '127.0.0.1', port: 0, httpPort: 0, dataDir: d, sessionTimeoutMs: SESSION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_MS, nodeId: 1000, clock });
-  cleanups.push(() => controller.stop());
-  const admin = adminClient(controller.grpcAddress);
-  cleanups.push(() => admin.close());
-  return { controller, clock, admin, dir: d };
-}
-
-function broker(h: Harness): BrokerSessionDouble {
-  const b = new BrokerSessionDouble(h.controller.grpcAddress);
-  cleanups.push(() => b.close());
-  return b;
-}
-
-/** Sends a heartbeat and waits until the controller has taken it in. */
-async function beat(h: Harness, b: BrokerSessionDouble, epoch = b.brokerEpoch): Promise<void> {
-  const seen = new Promise<void>((resolve) => {
-    const on = (hb: HeartbeatSeen) => {
-      if (hb.brokerId !== b.brokerId) return;
-      h.controller.sessions.events.off('heartbeat', on);
-      resolve();
-    };
-    h.controller.sessions.events.on('heartbeat', on);
-  });
-  b.heartbeat(epoch);
-  await seen;
-}
-
-async function describeCluster(h: Harness): Promise<DescribeClusterResponse__Output> {
-  return unary(h.admin.DescribeCluster.bind(h.admin), {});
-}
-
-async function brokerState(h: Harness, id: number): Promise<string | undefined> {
-  return (await describeCluster(h)).brokers.find((b) => b.endpoint?.broker_id === id)?.state;
-}
-
-function createTopic(h: Harness, req: { name: string; partitions: number; replication_factor?: number; config?: Record<string, string>; validate_only?: boolean }) {
-  return unary(h.admin.CreateTopic.bind(h.admin), { replication_factor: 0, ...req });
-}
-
-async function refusal(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    return { status: (e as grpc.ServiceError).code, error: fromServiceError(e) };
-  }
-  throw new Error('expected the call to fail');
-}
-
-function topicIn(m: ClusterMetadata__Output, name: string) {
-  return m.topics.find((t) => t.name === name);
-}
+afterEach(runCleanups);
 
 describe('broker sessions', () => {
   it('answers a registration with an epoch and the session settings, then pushes metadata', async () => {
@@ -274,7 +210,7 @@ describe('broker requests', () => {
     const leader = p.leader!;
     const follower = p.replicas!.find((r) => r !== leader)!;
     const client = controllerClient(h.controller.grpcAddress);
-    cleanups.push(() => client.close());
+    onCleanup(() => client.close());
     const alter = (req: { leader_epoch: number; partition_epoch: number; new_isr: number[] }) =>
       unary(client.AlterPartition.bind(client), { broker_id: leader, broker_epoch: leader, topic: 'orders', partition: 0, ...req });
 
@@ -325,7 +261,7 @@ describe('admin service', () => {
       [createTopic(h, { name: 'cfg', partitions: 1, config: { 'retention.hours': '5' } }), grpc.status.INVALID_ARGUMENT, 'INVALID_CONFIG', /unknown topic config key "retention.hours"; known keys: /],
       [createTopic(h, { name: 'orders', partitions: 1 }), grpc.status.ALREADY_EXISTS, 'TOPIC_ALREADY_EXISTS', /already exists with 4 partitions; use AlterTopic/],
       [unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', partitions: 2 }), grpc.status.INVALID_ARGUMENT, 'INVALID_PARTITIONS', /has 4 partitions and partitions never shrink.*ask for 4 or more/],
-      [unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', replication_factor: 2 }), grpc.status.INVALID_ARGUMENT, 'INVALID_REPLICATION_FACTOR', /not supported yet/],
+      [unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', replication_factor: 2 }), grpc.status.INVALID_ARGUMENT, 'INVALID_REPLICATION_FACTOR', /needs 1 more replica for partition 0 .*only 0 other active brokers are available; start more brokers/],
       [unary(h.admin.DeleteTopic.bind(h.admin), { name: 'missing' }), grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC_OR_PARTITION', /"missing" does not exist/],
       [unary(h.admin.DescribeTopic.bind(h.admin), { name: 'missing' }), grpc.status.NOT_FOUND, 'UNKNOWN_TOPIC_OR_PARTITION', /"missing" does not exist/],
     ];
@@ -398,7 +334,7 @@ describe('admin service', () => {
     const h = await start();
     const Health = grpc.makeGenericClientConstructor(healthService as grpc.ServiceDefinition, 'Health');
     const client = new Health(h.controller.grpcAddress, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Check: (req: object, cb: grpc.requestCallback<{ status: string }>) => void };
-    cleanups.push(() => client.close());
+    onCleanup(() => client.close());
     expect(await unary(client.Check.bind(client), { service: 'sluice.v1.AdminService' })).toEqual({ status: 'SERVING' });
   });
 });
@@ -485,6 +421,96 @@ describe('persistence', () => {
   });
 });
 
+describe('replication factor change', () => {
+  it('grows by reassignment: pushes the adding replicas, survives a controller restart, completes when the leader reports them in sync', async () => {
+    const h = await start();
+    const doubles = [broker(h), broker(h), broker(h)];
+    for (const [i, b] of doubles.entries()) await b.register({ brokerId: i + 1, incarnationId: `inc-${i + 1}` });
+    await createTopic(h, { name: 'orders', partitions: 1, replication_factor: 1 });
+
+    const altered = await unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', replication_factor: 3 });
+    const p = altered.topic!.partitions![0]!;
+    const leader = p.leader!;
+    expect(p.replicas).toHaveLength(3);
+    expect(p.replicas![0]).toBe(leader);
+    expect(p.adding_replicas).toEqual(p.replicas!.slice(1));
+    expect(p).toMatchObject({ isr: [leader], removing_replicas: [] });
+    const pushed = await doubles[0]!.nextMetadata((m) => topicIn(m, 'orders')?.partitions[0]?.adding_replicas.length === 2);
+    expect(topicIn(pushed, 'orders')!.partitions[0]!.replicas).toEqual(p.replicas);
+    expect((await unary(h.admin.ListTopics.bind(h.admin), {})).topics[0]).toMatchObject({ replication_factor: 3, under_replicated_partitions: 1 });
+    await h.controller.stop();
+
+    // The move was persisted: a restarted controller resumes it.
+    const h2 = await start(h.dir);
+    const again = [broker(h2), broker(h2), broker(h2)];
+    for (const [i, b] of again.entries()) await b.register({ brokerId: i + 1, incarnationId: `inc-${i + 1}` });
+    const described = await unary(h2.admin.DescribeTopic.bind(h2.admin), { name: 'orders' });
+    expect(described.topic!.partitions![0]!.adding_replicas).toEqual(p.adding_replicas);
+
+    const done = await proposeIsr(h2, again[leader - 1]!, 'orders', 0, p.replicas!);
+    expect(done).toMatchObject({ replicas: p.replicas, isr: p.replicas, leader, adding_replicas: [], removing_replicas: [] });
+    const completed = await again[1]!.nextMetadata((m) => topicIn(m, 'orders')?.partitions[0]?.adding_replicas.length === 0);
+    expect(topicIn(completed, 'orders')!.partitions[0]!.isr).toEqual(p.replicas);
+    expect((await unary(h2.admin.ListTopics.bind(h2.admin), {})).topics[0]).toMatchObject({ replication_factor: 3, under_replicated_partitions: 0 });
+  });
+
+  it('shrinks at once, and refuses to go below min.insync.replicas with a message that says what to change', async () => {
+    const h = await start();
+    for (const id of [1, 2, 3]) await broker(h).register({ brokerId: id, incarnationId: `inc-${id}` });
+    await createTopic(h, { name: 'orders', partitions: 2, replication_factor: 3, config: { 'min.insync.replicas': '2' } });
+    const r = await refusal(unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', replication_factor: 1 }));
+    expect([r.status, r.error.code]).toEqual([grpc.status.INVALID_ARGUMENT, 'INVALID_REPLICATION_FACTOR']);
+    expect(r.error.message).toMatch(/from 3 to 1 would leave fewer replicas than its min.insync.replicas \(2\).*lower min.insync.replicas to 1/);
+
+    const shrunk = await unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', replication_factor: 2 });
+    for (const p of shrunk.topic!.partitions!) {
+      expect(p.replicas).toHaveLength(2);
+      expect(p).toMatchObject({ adding_replicas: [], removing_replicas: [], isr: p.replicas });
+    }
+    // validate_only answers the same without changing anything.
+    const dry = await unary(h.admin.AlterTopic.bind(h.admin), { name: 'orders', replication_factor: 3, validate_only: true });
+    expect(dry.topic!.partitions![0]!.adding_replicas).toHaveLength(1);
+    expect((await unary(h.admin.ListTopics.bind(h.admin), {})).topics[0]!.replication_factor).toBe(2);
+  });
+});
+
+describe('elections', () => {
+  it('logs every election with its record, an unclean one loudly, records it on the partition and counts it', async () => {
+    const lines: Record<string, any>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const h = await start(undefined, { logger });
+    const b1 = broker(h);
+    const b2 = broker(h);
+    await b1.register({ brokerId: 1, incarnationId: 'inc-1' });
+    await b2.register({ brokerId: 2, incarnationId: 'inc-2' });
+    await createTopic(h, { name: 'orders', partitions: 1, replication_factor: 2, config: { 'unclean.leader.election.enable': 'true' } });
+    const p = h.controller.committed.current.topics[0]!.partitions[0]!;
+    const [leader, follower] = [p.leader, p.replicas.find((r) => r !== p.leader)!];
+    const [leaderDouble, followerDouble] = leader === 1 ? [b1, b2] : [b2, b1];
+    // The follower fell behind and left the ISR; then the leader dies.
+    await proposeIsr(h, leaderDouble, 'orders', 0, [leader]);
+    for (let t = 0; t < SESSION_TIMEOUT_MS; t += HEARTBEAT_MS) {
+      await beat(h, followerDouble);
+      h.clock.advance(HEARTBEAT_MS);
+    }
+    await waitFor(() => h.controller.committed.current.topics[0]!.partitions[0]!.leader === follower);
+
+    const after = h.controller.committed.current.topics[0]!.partitions[0]!;
+    expect(after).toMatchObject({ isr: [follower], lastUncleanLeaderEpoch: after.leaderEpoch });
+    const logged = lines.filter((l) => l.election);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      level: 50,
+      topic: 'orders',
+      partition: 0,
+      election: { topic: 'orders', partition: 0, leader: follower, previousLeader: leader, committedIsr: [leader], leaderEpoch: after.leaderEpoch, reason: 'fenced', unclean: true },
+    });
+    expect(logged[0]!.msg).toMatch(/^UNCLEAN leader election: orders-0 is led by \d, outside the committed ISR \[\d\]; acknowledged records may be lost$/);
+    const text = await h.controller.metrics.registry.getSingleMetricAsString('sluice_leader_elections_total');
+    expect(text).toContain('sluice_leader_elections_total{reason="fenced",unclean="true"} 1');
+  });
+});
+
 describe('http endpoints', () => {
   it('reports health, readiness and controller metrics', async () => {
     const h = await start();
@@ -504,17 +530,9 @@ describe('http endpoints', () => {
     expect(text).toContain('sluice_offline_partitions 0');
     expect(text).toContain('sluice_brokers{state="active"} 1');
     expect(text).toContain('sluice_brokers{state="fenced"} 0');
-    expect(text).toContain('sluice_leader_elections_total{reason="broker_registered",unclean="false"} 2');
+    expect(text).toContain('sluice_leader_elections_total{reason="registered",unclean="false"} 2');
 
     await h.controller.stop();
     expect(await h.controller.metrics.registry.getSingleMetricAsString('sluice_controller_active')).toContain('sluice_controller_active 0');
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
