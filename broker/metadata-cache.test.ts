@@ -17,9 +17,9 @@ function snapshot(overrides: Partial<ClusterMetadata__Output> = {}): ClusterMeta
         topic_id: 'id-1',
         config: { 'retention.ms': '1000' },
         partitions: [
-          { partition: 0, replicas: [0, 1], leader: 1, leader_epoch: 5, isr: [0, 1], partition_epoch: 2, adding_replicas: [], removing_replicas: [] },
-          { partition: 1, replicas: [0, 1], leader: -1, leader_epoch: 6, isr: [], partition_epoch: 3, adding_replicas: [], removing_replicas: [] },
-          { partition: 2, replicas: [0, 1], leader: 0, leader_epoch: 1, isr: [0], partition_epoch: 1, adding_replicas: [], removing_replicas: [] },
+          { partition: 0, replicas: [0, 1], leader: 1, leader_epoch: 5, isr: [0, 1], partition_epoch: 2, adding_replicas: [], removing_replicas: [], last_unclean_leader_epoch: -1 },
+          { partition: 1, replicas: [0, 1], leader: -1, leader_epoch: 6, isr: [], partition_epoch: 3, adding_replicas: [], removing_replicas: [], last_unclean_leader_epoch: -1 },
+          { partition: 2, replicas: [0, 1], leader: 0, leader_epoch: 1, isr: [0], partition_epoch: 1, adding_replicas: [], removing_replicas: [], last_unclean_leader_epoch: -1 },
         ],
       },
     ],

@@ -12,7 +12,7 @@ import { Partition } from './partition.ts';
 const SELF = 0;
 
 function state(s: Partial<PartitionState__Output>): PartitionState__Output {
-  return { partition: 0, replicas: [0, 1], leader: SELF, leader_epoch: 1, isr: [0], partition_epoch: 1, adding_replicas: [], removing_replicas: [], ...s };
+  return { partition: 0, replicas: [0, 1], leader: SELF, leader_epoch: 1, isr: [0], partition_epoch: 1, adding_replicas: [], removing_replicas: [], last_unclean_leader_epoch: -1, ...s };
 }
 
 describe('Partition', () => {

@@ -32,6 +32,7 @@ export function toPartitionState(p: PartitionRecord): PartitionState {
     partition_epoch: p.partitionEpoch,
     adding_replicas: [...p.addingReplicas],
     removing_replicas: [...p.removingReplicas],
+    last_unclean_leader_epoch: p.lastUncleanLeaderEpoch,
   };
 }
 

@@ -10,6 +10,7 @@ export interface PartitionState {
   'partition_epoch'?: (number);
   'adding_replicas'?: (number)[];
   'removing_replicas'?: (number)[];
+  'last_unclean_leader_epoch'?: (number);
 }
 
 export interface PartitionState__Output {
@@ -21,4 +22,5 @@ export interface PartitionState__Output {
   'partition_epoch': (number);
   'adding_replicas': (number)[];
   'removing_replicas': (number)[];
+  'last_unclean_leader_epoch': (number);
 }
