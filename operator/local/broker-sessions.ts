@@ -320,7 +320,12 @@ export class BrokerSessions {
           return { ...fenceBroker(state, { brokerId, brokerEpoch: live.brokerEpoch, reason: 'session_expired' }), result: true };
         },
         (fenced) => {
-          if (!fenced) return;
+          if (!fenced) {
+            // Timers may fire a hair early (setTimeout vs performance.now): without re-arming, a
+            // dead broker that never heartbeats again would stay leader forever.
+            if (this.#liveness.get(brokerId) === live && !live.cancelTimer) this.#armTimer(brokerId, live);
+            return;
+          }
           this.#liveness.delete(brokerId);
           this.#o.logger.warn({ broker: brokerId, epoch: live.brokerEpoch, timeoutMs: this.#o.sessionTimeoutMs }, 'broker session lapsed; broker fenced');
           if (live.session?.open) {

@@ -45,9 +45,8 @@ export interface Harness {
 }
 
 /** Starts a controller on `dir` (a new temporary one by default); `options` override the test defaults. */
-export async function start(dir?: string, options: Partial<ControllerOptions> = {}): Promise<Harness> {
+export async function start(dir?: string, options: Partial<ControllerOptions> = {}, clock = new FakeClock()): Promise<Harness> {
   const d = dir ?? (await dataDir());
-  const clock = new FakeClock();
   const controller = await startController({
     host: '127.0.0.1',
     port: 0,

@@ -26,6 +26,7 @@ import {
   waitFor,
 } from './controller-harness.ts';
 import { BACKUP_FILE, CORRUPT_FILE, STATE_FILE } from './state-store.ts';
+import { FakeClock } from './fake-clock.ts';
 
 afterEach(runCleanups);
 
@@ -102,6 +103,17 @@ describe('broker sessions', () => {
     await b2.ended();
     expect(await brokerState(h, 2)).toBe('BROKER_STATE_FENCED');
     expect(await brokerState(h, 1)).toBe('BROKER_STATE_ACTIVE');
+  });
+
+  it('fences a silent broker even when its lapse timer fires a little early', async () => {
+    const h = await start(undefined, {}, new FakeClock({ earlyByMs: 1 }));
+    const b1 = broker(h);
+    await b1.register({ brokerId: 1, incarnationId: 'inc-1' });
+    h.clock.advance(SESSION_TIMEOUT_MS - 1); // the timer fires here, 1 ms before the session has lapsed
+    await new Promise((resolve) => setTimeout(resolve, 50)); // let the (refused) fence commit run
+    h.clock.advance(1);
+    await b1.nextError();
+    expect(await brokerState(h, 1)).toBe('BROKER_STATE_FENCED');
   });
 
   it('unfences a broker that registers again, keeping its epoch and giving back partitions it was the last ISR member of', async () => {

@@ -12,13 +12,20 @@ export class FakeClock implements Clock {
   #now = 0;
   #seq = 0;
   #timers: PendingTimer[] = [];
+  readonly #earlyByMs: number;
+
+  /** `earlyByMs` makes timers fire that much before they are due, as real setTimeout timers
+   *  sometimes do when measured against performance.now(). */
+  constructor(options: { earlyByMs?: number } = {}) {
+    this.#earlyByMs = options.earlyByMs ?? 0;
+  }
 
   now(): number {
     return this.#now;
   }
 
   setTimer(fn: () => void, ms: number): () => void {
-    const timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
+    const timer = { at: this.#now + Math.max(0, ms - this.#earlyByMs), seq: this.#seq++, fn };
     this.#timers.push(timer);
     return () => {
       this.#timers = this.#timers.filter((t) => t !== timer);
