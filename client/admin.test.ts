@@ -96,6 +96,56 @@ describe('admin', () => {
     }
   });
 
+  describe('when the connection is lost after the controller acted on a call', () => {
+    // One broker, so the retry goes where the first attempt went.
+    let single: FakeCluster;
+    let client: Admin;
+    beforeEach(async () => {
+      single = await FakeCluster.start({ brokers: 1 });
+      client = new Admin({ bootstrapServers: single.bootstrapServers, logger: silentLogger(), retryBackoffMs: 20, requestTimeoutMs: 2000 });
+    });
+    afterEach(async () => {
+      await client.close();
+      await single.stop();
+    });
+    const loseReply = (method: string): void => {
+      single.broker(0).adminFaults.push({ method, afterEffect: true });
+    };
+
+    it('a retried CreateTopic that finds the topic it asked for succeeds', async () => {
+      loseReply('CreateTopic');
+      const created = await client.createTopic({ name: 'orders', partitions: 2, replicationFactor: 1, config: { 'retention.ms': 1000 } });
+      expect(created).toMatchObject({ name: 'orders', config: { 'retention.ms': '1000' } });
+      expect(created.partitions).toHaveLength(2);
+      expect(single.topics.get('orders')?.partitions).toHaveLength(2);
+    });
+
+    it('a retried CreateTopic that finds a different topic of that name still fails with TOPIC_ALREADY_EXISTS', async () => {
+      single.createTopic('orders', 3);
+      single.broker(0).adminFaults.push({ method: 'CreateTopic', afterEffect: false });
+      await expect(client.createTopic({ name: 'orders', partitions: 2 })).rejects.toMatchObject({ code: 'TOPIC_ALREADY_EXISTS' });
+      single.broker(0).adminFaults.push({ method: 'CreateTopic', afterEffect: false });
+      single.topics.get('orders')!.config = { 'retention.ms': '5' };
+      await expect(client.createTopic({ name: 'orders', partitions: 3, config: { 'retention.ms': 1000 } })).rejects.toMatchObject({ code: 'TOPIC_ALREADY_EXISTS' });
+    });
+
+    it('a retried DeleteTopic that finds the topic gone succeeds', async () => {
+      single.createTopic('orders', 1);
+      loseReply('DeleteTopic');
+      await client.deleteTopic('orders');
+      expect(single.topics.has('orders')).toBe(false);
+      // Without a lost attempt, deleting a topic that does not exist is still an error.
+      await expect(client.deleteTopic('orders')).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    });
+
+    it('a retried AlterTopic applies the same absolute change again', async () => {
+      single.createTopic('orders', 1);
+      loseReply('AlterTopic');
+      const altered = await client.alterTopic({ name: 'orders', partitions: 3 });
+      expect(altered.partitions).toHaveLength(3);
+    });
+  });
+
   it('refuses calls after close()', async () => {
     await admin.close();
     await expect(admin.listTopics()).rejects.toMatchObject({ code: 'CLOSED' });

@@ -115,8 +115,20 @@ export interface MetadataSnapshot {
   }[];
 }
 
-// Answers after which the call certainly did not take effect, so asking again is safe.
+// Answers after which asking another broker (or the same one later) may succeed. They do not
+// prove the call had no effect: the connection can drop, or the controller lose its lease,
+// after the controller committed the change and before the reply arrived. So a call that is
+// not idempotent says how to read the answer to such a retry (see CallOptions).
 const RETRY_ELSEWHERE = new Set<ErrorCode>(['BROKER_NOT_AVAILABLE', 'NOT_CONTROLLER']);
+
+interface CallOptions<T> {
+  /**
+   * For a call that is not idempotent: the result of a retry refused with `error` after an
+   * earlier attempt may have taken effect (CreateTopic: TOPIC_ALREADY_EXISTS; DeleteTopic:
+   * UNKNOWN_TOPIC_OR_PARTITION), or a rethrow when the refusal stands.
+   */
+  afterLostAttempt?: (error: SluiceError) => Promise<T>;
+}
 
 const BROKER_STATES: Record<string, BrokerStateName> = {
   BROKER_STATE_ACTIVE: 'active',
@@ -154,6 +166,14 @@ function topicDescription(t: TopicState__Output | null, name: string): TopicDesc
 function configStrings(config: TopicConfigInput | undefined): Record<string, string> {
   if (config === undefined) return {};
   return topicConfigToStrings(parseTopicConfig(config));
+}
+
+/** Whether a described topic is the one a CreateTopic request asked for: its partitions, replication factor and config. */
+function matchesRequest(topic: TopicDescription, request: { partitions: number; replication_factor: number; config: Record<string, string> }): boolean {
+  if (topic.partitions.length !== request.partitions) return false;
+  // 0 asked for the cluster's default, which any factor satisfies.
+  if (request.replication_factor !== 0 && topic.partitions.some((p) => p.replicas.length - p.removingReplicas.length !== request.replication_factor)) return false;
+  return Object.entries(request.config).every(([key, value]) => topic.config[key] === value);
 }
 
 function optionalCount(what: string, value: number | undefined, max: number): number {
@@ -196,8 +216,17 @@ export class Admin {
       config: configStrings(input.config),
       validate_only: input.validateOnly ?? false,
     };
-    const res = await this.call('CreateTopic', (c) => callUnary(c.admin, c.admin.CreateTopic, request, this.options.requestTimeoutMs, this.abort.signal));
-    return topicDescription(res.topic, input.name);
+    return this.call('CreateTopic', async (c) => topicDescription((await callUnary(c.admin, c.admin.CreateTopic, request, this.options.requestTimeoutMs, this.abort.signal)).topic, input.name), {
+      afterLostAttempt: async (error) => {
+        // Ours if it is what we asked for; then the lost attempt created it (or someone asked
+        // for the very same topic at the same time, which is as good).
+        if (error.code === 'TOPIC_ALREADY_EXISTS' && !request.validate_only) {
+          const existing = await this.describeTopic(input.name).catch(() => null);
+          if (existing !== null && matchesRequest(existing, request)) return existing;
+        }
+        throw error;
+      },
+    });
   }
 
   async alterTopic(input: AlterTopicInput): Promise<TopicDescription> {
@@ -210,13 +239,20 @@ export class Admin {
       replace_config: input.replaceConfig ?? false,
       validate_only: input.validateOnly ?? false,
     };
+    // Safe to retry as is: the request states absolute targets (a partition count, a
+    // replication factor, config values), so applying it twice changes nothing the second time.
     const res = await this.call('AlterTopic', (c) => callUnary(c.admin, c.admin.AlterTopic, request, this.options.requestTimeoutMs, this.abort.signal));
     return topicDescription(res.topic, input.name);
   }
 
   async deleteTopic(name: string): Promise<void> {
     validateTopicName(name);
-    await this.call('DeleteTopic', (c) => callUnary(c.admin, c.admin.DeleteTopic, { name }, this.options.requestTimeoutMs, this.abort.signal));
+    await this.call<unknown>('DeleteTopic', (c) => callUnary(c.admin, c.admin.DeleteTopic, { name }, this.options.requestTimeoutMs, this.abort.signal), {
+      afterLostAttempt: async (error) => {
+        // The lost attempt deleted it.
+        if (error.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+      },
+    });
   }
 
   async listTopics(): Promise<TopicListing[]> {
@@ -315,7 +351,7 @@ export class Admin {
   }
 
   /** Tries the known brokers in turn until one answers or the request timeout passes. */
-  private async call<T>(what: string, fn: (conn: BrokerConnection) => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (conn: BrokerConnection) => Promise<T>, options: CallOptions<T> = {}): Promise<T> {
     this.checkOpen();
     const deadline = Date.now() + this.options.requestTimeoutMs;
     let lastError: SluiceError | null = null;
@@ -326,13 +362,23 @@ export class Admin {
           return await fn(this.pool.get(address));
         } catch (err) {
           const error = err instanceof SluiceError ? err : new SluiceError('UNKNOWN', String(err), {}, { cause: err });
-          if (!RETRY_ELSEWHERE.has(error.code) || this.closed) throw error;
+          if (!RETRY_ELSEWHERE.has(error.code) || this.closed) {
+            // lastError is set only by an earlier attempt whose outcome is unknown.
+            if (lastError !== null && options.afterLostAttempt !== undefined && !this.closed) return options.afterLostAttempt(error);
+            throw error;
+          }
           lastError = error;
           this.logger.debug({ broker: address, err: error }, `${what} failed; trying another broker`);
         }
       }
       if (Date.now() + this.options.retryBackoffMs >= deadline) {
-        throw new SluiceError(lastError?.code ?? 'BROKER_NOT_AVAILABLE', `${what} failed on every broker within ${this.options.requestTimeoutMs} ms: ${lastError?.message ?? 'no broker known'}`, lastError?.details ?? {}, { cause: lastError });
+        const unknownOutcome = options.afterLostAttempt !== undefined && lastError !== null ? '; it may still have taken effect, so check (describe or list the topics) before asking again' : '';
+        throw new SluiceError(
+          lastError?.code ?? 'BROKER_NOT_AVAILABLE',
+          `${what} failed on every broker within ${this.options.requestTimeoutMs} ms: ${lastError?.message ?? 'no broker known'}${unknownOutcome}`,
+          lastError?.details ?? {},
+          { cause: lastError },
+        );
       }
       // Learn about brokers the bootstrap list does not name before the next round.
       await this.metadataCache.refresh().catch(() => undefined);

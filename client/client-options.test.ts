@@ -50,7 +50,7 @@ describe('producer options', () => {
   it('reports every problem at once', () => {
     const e = errorOf(() => resolveProducerOptions({ bootstrapServers: ['no-port'], batchSize: -1, compression: 'lz4' }));
     expect(e.message).toContain('"bootstrapServers"');
-    expect(e.message).toContain('"batchSize" must be a whole number of bytes >= 1 (got -1)');
+    expect(e.message).toContain('"batchSize" must be a whole number of bytes from 1 to 66060288 (63 MiB), so that one produce request fits in a 64 MiB gRPC message (got -1)');
     expect(e.message).toContain(`"compression" must be 'none', 'gzip' or 'zstd' (got "lz4")`);
   });
 
@@ -114,6 +114,18 @@ describe('consumer and admin options', () => {
     expect(errorOf(() => resolveConsumerOptions({ bootstrapServers, maxBytes: 10, maxPartitionFetchBytes: 20 })).message).toContain(
       'maxPartitionFetchBytes (20) must not exceed maxBytes (10)',
     );
+  });
+
+  it('caps fetch and batch sizes so that every request and reply fits in one 64 MiB gRPC message', () => {
+    const gib = 2 * 1024 * 1024 * 1024 - 1;
+    for (const option of ['maxBytes', 'maxPartitionFetchBytes'] as const) {
+      const e = errorOf(() => resolveConsumerOptions({ bootstrapServers, maxBytes: 100 * 1024 * 1024, [option]: gib }));
+      expect(e.code).toBe('INVALID_CONFIG');
+      expect(e.message).toContain(`Consumer option "${option}" must be a whole number of bytes from 1 to 66060288 (63 MiB), so that one fetch reply fits in a 64 MiB gRPC message (got ${gib})`);
+    }
+    expect(resolveConsumerOptions({ bootstrapServers, maxBytes: 66060288, maxPartitionFetchBytes: 66060288 }).maxBytes).toBe(66060288);
+    const e = errorOf(() => resolveProducerOptions({ bootstrapServers, batchSize: 64 * 1024 * 1024 }));
+    expect(e.message).toContain('Producer option "batchSize" must be a whole number of bytes from 1 to 66060288 (63 MiB), so that one produce request fits in a 64 MiB gRPC message (got 67108864)');
   });
 
   it('requires bootstrapServers and refuses producer options on an admin client', () => {

@@ -5,6 +5,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { SluiceError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import { MAX_GRPC_MESSAGE_BYTES } from '../common/proto.ts';
 import type { Partitioner } from './partitioner.ts';
 import type { RecordMetadata, ProducerRecord } from './records.ts';
 import type { Deserializer, Serializer, SerializerName } from './serializers.ts';
@@ -14,6 +15,14 @@ const MAX_INT32 = 2_147_483_647;
 /** Idempotent producers may have at most this many batches in flight per partition: brokers
  *  keep the last 5 batches per producer and partition for duplicate detection (as Kafka). */
 export const MAX_IN_FLIGHT_IDEMPOTENT = 5;
+/**
+ * Most record bytes one request or reply may carry: the gRPC message limit of clients and
+ * brokers, less 1 MiB for the protobuf envelope around the batches (topic names, offsets, per
+ * partition). Past it grpc-js fails the call with RESOURCE_EXHAUSTED, every time.
+ */
+export const MAX_RECORD_BYTES_PER_MESSAGE = MAX_GRPC_MESSAGE_BYTES - MIB;
+const GRPC_LIMIT_NOTE = `(${MAX_RECORD_BYTES_PER_MESSAGE / MIB} MiB), so that one`;
+const GRPC_LIMIT_END = `fits in a ${MAX_GRPC_MESSAGE_BYTES / MIB} MiB gRPC message`;
 
 export interface CommonClientOptions {
   /** `host:port` of one or more brokers; the rest of the cluster is learned from them. */
@@ -132,7 +141,7 @@ const PRODUCER_SCHEMA = {
     // 256 KiB rather than Kafka's 16 KiB: one gRPC message costs more fixed work (HTTP/2 frame,
     // protobuf envelope, a stream write) than one record of a Kafka request, so larger batches
     // are what keeps the per-batch cost small next to the bytes moved.
-    batchSize: int(1, MAX_INT32, 262_144, 'a whole number of bytes >= 1'),
+    batchSize: int(1, MAX_RECORD_BYTES_PER_MESSAGE, 262_144, `a whole number of bytes from 1 to ${MAX_RECORD_BYTES_PER_MESSAGE} ${GRPC_LIMIT_NOTE} produce request ${GRPC_LIMIT_END}`),
     bufferMemory: int(1, Number.MAX_SAFE_INTEGER, 64 * MIB, 'a whole number of bytes >= 1'),
     maxBlockMs: int(0, MAX_INT32, 60_000, 'a whole number of milliseconds >= 0'),
     compression: { enum: ['none', 'gzip', 'zstd'], default: 'none', expected: "'none', 'gzip' or 'zstd'" },
@@ -166,8 +175,8 @@ const CONSUMER_SCHEMA = {
     ...COMMON_PROPERTIES,
     maxWaitMs: int(0, MAX_INT32, 500, 'a whole number of milliseconds >= 0'),
     minBytes: int(0, MAX_INT32, 1, 'a whole number of bytes >= 0'),
-    maxBytes: int(1, MAX_INT32, 50 * MIB, 'a whole number of bytes >= 1'),
-    maxPartitionFetchBytes: int(1, MAX_INT32, MIB, 'a whole number of bytes >= 1'),
+    maxBytes: int(1, MAX_RECORD_BYTES_PER_MESSAGE, 50 * MIB, `a whole number of bytes from 1 to ${MAX_RECORD_BYTES_PER_MESSAGE} ${GRPC_LIMIT_NOTE} fetch reply ${GRPC_LIMIT_END}`),
+    maxPartitionFetchBytes: int(1, MAX_RECORD_BYTES_PER_MESSAGE, MIB, `a whole number of bytes from 1 to ${MAX_RECORD_BYTES_PER_MESSAGE} ${GRPC_LIMIT_NOTE} fetch reply ${GRPC_LIMIT_END}`),
     maxPollRecords: int(1, MAX_INT32, 500, 'a whole number >= 1'),
     autoOffsetReset: { enum: ['earliest', 'latest', 'none'], default: 'latest', expected: "'earliest', 'latest' or 'none'" },
     keyDeserializer: functionOrName("'buffer', 'string', 'json', or a function (data, topic) => value"),

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SluiceError } from '../common/errors.ts';
 import { silentLogger } from '../common/logger.ts';
+import { encodeRecordBatch } from '../common/record-batch.ts';
 import { Admin } from './admin.ts';
 import { Consumer } from './consumer.ts';
 import type { ConsumerOptions } from './client-options.ts';
@@ -190,6 +191,39 @@ describe('consumer', () => {
     p.heldHighWatermark = null;
     p.notify();
     expect((await pollUntil(c, 7)).map((r) => r.offset)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('delivers the records before an undecodable batch, then names it so the application can seek past it', async () => {
+    cluster.createTopic('t', 1);
+    const p = cluster.partition('t', 0);
+    const store = (baseOffset: number, values: string[], damage = false): void => {
+      const bytes = encodeRecordBatch(values.map((v) => ({ value: Buffer.from(v), timestamp: 1000 })), { baseOffset, partitionLeaderEpoch: 0 });
+      if (damage) bytes[bytes.length - 2]! ^= 0xff; // fails its CRC
+      p.batches.push({ baseOffset, lastOffset: baseOffset + values.length - 1, bytes });
+      p.logEndOffset = baseOffset + values.length;
+    };
+    store(0, ['a0', 'a1', 'a2']);
+    store(3, ['b0', 'b1', 'b2'], true);
+    store(6, ['c0', 'c1', 'c2']);
+    const c = consumer({ autoOffsetReset: 'earliest' });
+    c.assign([{ topic: 't', partition: 0 }]);
+    expect((await pollUntil(c, 3)).map((r) => r.value)).toEqual(['a0', 'a1', 'a2']);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // It stays on the bad batch (nothing after it is skipped silently) until the application decides.
+      const err = await c.poll(1000).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SluiceError);
+      expect(err).toMatchObject({ code: 'CORRUPT_MESSAGE', details: { topic: 't', partition: 0 } });
+      expect((err as SluiceError).message).toMatch(/^t-0: the record batch at offset 3 \(offsets 3 to 5\) cannot be decoded: .*CRC.*seek\(\) past it, to offset 6/);
+    }
+    c.seek({ topic: 't', partition: 0 }, 6);
+    expect((await pollUntil(c, 3)).map((r) => [r.offset, r.value])).toEqual([
+      [6, 'c0'],
+      [7, 'c1'],
+      [8, 'c2'],
+    ]);
   });
 
   it('follows a moved leader named by NOT_LEADER', async () => {

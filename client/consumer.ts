@@ -314,8 +314,9 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     }
   }
 
+  /** The error of a partition whose buffered records are all delivered: they come before the point where it failed. */
   private throwPartitionError(): void {
-    for (const p of this.assigned.values()) if (p.error) throw p.error;
+    for (const p of this.assigned.values()) if (p.error && p.buffered.length === 0) throw p.error;
   }
 
   private take(max: number): ConsumerRecord<K, V>[] {

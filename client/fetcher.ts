@@ -3,12 +3,13 @@
 // partition) while the application works through what it already has. Fetched batches are
 // decoded here; records below the requested offset (the head of the first batch) and at or
 // above the high watermark are dropped, so the application sees each offset once, in order,
-// and never an uncommitted record.
+// and never an uncommitted record. A batch that cannot be decoded stops its partition there:
+// the batches before it are delivered, then poll() reports it until the application seeks.
 import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../common/errors.ts';
 import { fromErrorDetail, fromServiceError } from '../common/grpc-errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { decodeRecordBatches, type DecodedRecord } from '../common/record-batch.ts';
+import { batchSizeAt, decodeRecordBatch, type DecodedBatch, type DecodedRecord } from '../common/record-batch.ts';
 import type { ClusterMetadata } from './cluster-metadata.ts';
 import type { ResolvedConsumerOptions } from './client-options.ts';
 import type { ConnectionPool } from './connection-pool.ts';
@@ -44,7 +45,7 @@ export class PartitionState {
   /** A position to look up (auto offset reset, seekToBeginning/End/Timestamp). */
   resetTo: OffsetSpecInput | null = null;
   resetting = false;
-  /** Reported by the next poll(); cleared by a seek. */
+  /** Reported by poll() once the buffered records are delivered; cleared by a seek. */
   error: SluiceError | null = null;
   fetching = false;
   fetchMaxBytes: number;
@@ -205,14 +206,22 @@ export class Fetcher {
     p.logStartOffset = result.log_start_offset;
     const bytes = result.records;
     if (bytes.length === 0) return;
-    let batches;
-    try {
-      batches = decodeRecordBatches(bytes);
-    } catch (err) {
-      p.error = err instanceof SluiceError ? new SluiceError(err.code, `${p.topic}-${p.partition} at offset ${requestedOffset}: ${err.message}`, { topic: p.topic, partition: p.partition }, { cause: err }) : fromServiceError(err);
-      return;
+    // Batch by batch, so that one that cannot be decoded costs only itself and what follows.
+    const batches: DecodedBatch[] = [];
+    let undecodable: { pos: number; err: unknown } | null = null;
+    for (let pos = 0; pos < bytes.length; ) {
+      try {
+        const size = batchSizeAt(bytes, pos);
+        // A partial batch at the very end is what a size-limited fetch returns, not damage.
+        if (size === -1 || size > bytes.length - pos) break;
+        batches.push(decodeRecordBatch(bytes, pos));
+        pos += size;
+      } catch (err) {
+        undecodable = { pos, err };
+        break;
+      }
     }
-    if (batches.length === 0) {
+    if (batches.length === 0 && undecodable === null) {
       // Only part of one batch fit: ask for more next time (the broker should send a whole
       // first batch whatever the limit; this keeps a smaller limit from stalling us).
       p.fetchMaxBytes = Math.min(this.deps.options.maxBytes, p.fetchMaxBytes * 2);
@@ -232,11 +241,42 @@ export class Fetcher {
       const end = batch.header.lastOffset + 1;
       if (end > nextOffset && end <= hw) nextOffset = end;
     }
+    // A damaged batch at or above the high watermark is not readable yet; a later fetch meets it
+    // again once it is committed (or finds it replaced, if the leader truncated it away).
+    if (undecodable !== null && nextOffset < hw) p.error = this.undecodableBatch(p, bytes, undecodable.pos, undecodable.err, nextOffset);
     if (nextOffset === requestedOffset) return;
     p.buffered.push({ records, index: 0, nextOffset, bytes: bytes.length });
     p.bufferedBytes += bytes.length;
     p.fetchOffset = nextOffset;
     p.fetchMaxBytes = this.deps.options.maxPartitionFetchBytes;
+  }
+
+  /**
+   * The error for a batch that cannot be decoded (as Kafka's consumer, which asks the user to
+   * "seek past the record to continue consumption"): fetching again would return the same
+   * bytes, so the partition stops there and the application decides. Names the batch by the
+   * offsets its header claims when they are plausible, else by the first undelivered offset.
+   */
+  private undecodableBatch(p: PartitionState, bytes: Buffer, pos: number, err: unknown, nextOffset: number): SluiceError {
+    let range = '';
+    let skipTo = 'past it';
+    let at = nextOffset;
+    if (bytes.length - pos >= 27) {
+      const base = bytes.readInt32BE(pos) * 2 ** 32 + bytes.readUInt32BE(pos + 4);
+      const lastOffsetDelta = bytes.readInt32BE(pos + 23);
+      if (Number.isSafeInteger(base + lastOffsetDelta) && base >= 0 && lastOffsetDelta >= 0 && base + lastOffsetDelta >= nextOffset) {
+        at = base;
+        range = ` (offsets ${base} to ${base + lastOffsetDelta})`;
+        skipTo = `past it, to offset ${base + lastOffsetDelta + 1}`;
+      }
+    }
+    const problem = err instanceof Error ? err.message : String(err);
+    return new SluiceError(
+      'CORRUPT_MESSAGE',
+      `${p.topic}-${p.partition}: the record batch at offset ${at}${range} cannot be decoded: ${problem}; the records before it were delivered, and this partition stops here until you seek() ${skipTo}`,
+      { topic: p.topic, partition: p.partition },
+      { cause: err },
+    );
   }
 
   private onPartitionError(p: PartitionState, requestedOffset: number, error: SluiceError, address: string): void {

@@ -4,10 +4,19 @@
 import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { ERROR_CODES, SluiceError, isErrorCode, type ErrorCode, type ErrorDetails } from './errors.ts';
-import { PROTO_ROOT } from './proto.ts';
+import { MAX_GRPC_MESSAGE_BYTES, PROTO_ROOT } from './proto.ts';
 import type { ErrorDetail, ErrorDetail__Output } from '../proto/gen/sluice/v1/ErrorDetail.ts';
 
 const PREFIX = 'ERROR_CODE_';
+/**
+ * The details grpc-js gives a call that this process cancelled (ClientUnaryCall.cancel() and
+ * friends, call.ts). Every other CANCELLED comes from the other side: a server that is
+ * stopping (forceShutdown resets its streams) or a proxy. The test in grpc-errors.test.ts runs
+ * both against grpc-js, so an upgrade that changes the text fails there, not in production.
+ */
+const CANCELLED_BY_CLIENT = 'Cancelled on client';
+/** grpc-js: "Received message larger than max (N vs. M)" / "Sent message larger than max (N vs. M)". */
+const MESSAGE_SIZE_LIMIT = /message larger than max/i;
 
 let errorDetailType: protobuf.Type | undefined;
 function detailType(): protobuf.Type {
@@ -90,7 +99,22 @@ export function fromServiceError(err: unknown): SluiceError {
     case grpc.status.DEADLINE_EXCEEDED:
       return new SluiceError('REQUEST_TIMED_OUT', `request timed out: ${message}`, {}, { cause: err });
     case grpc.status.CANCELLED:
-      return new SluiceError('CLOSED', `request cancelled: ${message}`, {}, { cause: err });
+      // Only a cancellation this client made is final; the server cancelling calls is a broker
+      // going away (a restart's forceShutdown), which a retry elsewhere or later gets past.
+      if (message === CANCELLED_BY_CLIENT) return new SluiceError('CLOSED', `request cancelled: ${message}`, {}, { cause: err });
+      return new SluiceError('BROKER_NOT_AVAILABLE', `the broker cancelled the request (it may be shutting down): ${message}`, {}, { cause: err });
+    case grpc.status.RESOURCE_EXHAUSTED:
+      // Brokers send their own RESOURCE_EXHAUSTED with a trailer (decoded above); without one it
+      // is grpc-js refusing a message over the size limit, or an HTTP/2 peer out of resources.
+      if (MESSAGE_SIZE_LIMIT.test(message)) {
+        return new SluiceError(
+          'MESSAGE_TOO_LARGE',
+          `${message}: a request or reply went over the ${MAX_GRPC_MESSAGE_BYTES / 1024 / 1024} MiB gRPC message limit of Sluice clients and brokers; ask for less per call (consumer maxBytes / maxPartitionFetchBytes, producer batchSize)`,
+          {},
+          { cause: err },
+        );
+      }
+      return new SluiceError('BROKER_NOT_AVAILABLE', `the broker refused the call for lack of resources: ${message}`, {}, { cause: err });
     case grpc.status.INVALID_ARGUMENT:
       return new SluiceError('INVALID_REQUEST', message, {}, { cause: err });
     default:

@@ -12,9 +12,11 @@ import {
   decodeRecordBatches,
   encodeRecordBatch,
   readBatchHeader,
+  restampProducerState,
   stampBatch,
   validateBatch,
   validateBatches,
+  withHeadroom,
 } from './record-batch.ts';
 import type { CompressionName, RecordInput } from './record-batch.ts';
 
@@ -417,6 +419,62 @@ describe('stampBatch', () => {
     expectSluiceError(() => stampBatch(batch, 30, 1, 1), 'CORRUPT_MESSAGE', /cannot be stamped/);
     expectSluiceError(() => stampBatch(batch, 0, -1, 1), 'INVALID_REQUEST', /baseOffset/);
     expectSluiceError(() => stampBatch(batch, 0, 1, 2 ** 31), 'INVALID_REQUEST', /partitionLeaderEpoch/);
+  });
+});
+
+describe('restampProducerState', () => {
+  it('moves producer id, epoch and sequence of an encoded batch and keeps its CRC valid', () => {
+    for (const compression of ['none', 'gzip'] as const) {
+      const records = [{ value: Buffer.from('a'), timestamp: 5 }, { key: Buffer.from('k'), value: Buffer.from('b'), timestamp: 6 }];
+      const batch = encodeRecordBatch(records, { compression, producerId: 7, producerEpoch: 1, baseSequence: 40 });
+      restampProducerState(batch, 2 ** 33 + 5, 3, 12);
+      const header = validateBatch(batch, 0, MAX, { fromProducer: true });
+      expect(header).toMatchObject({ producerId: 2 ** 33 + 5, producerEpoch: 3, baseSequence: 12, recordsCount: 2 });
+      expect(decodeRecordBatch(batch).records.map((r) => r.value!.toString())).toEqual(['a', 'b']);
+    }
+  });
+
+  it('changes nothing but the producer-state fields and the CRC, also at a non-zero position', () => {
+    const batch = encodeRecordBatch([{ value: Buffer.from('x'), timestamp: 1 }], { producerId: 1, producerEpoch: 0, baseSequence: 0 });
+    const buf = Buffer.concat([Buffer.from('prefix'), batch]);
+    const before = Buffer.from(buf);
+    restampProducerState(buf, 1, 0, 9, 6);
+    const changed = [...buf.keys()].filter((i) => buf[i] !== before[i]).map((i) => i - 6);
+    expect(changed.every((i) => (i >= 17 && i < 21) || (i >= 53 && i < 57))).toBe(true);
+    expect(readBatchHeader(buf, 6).baseSequence).toBe(9);
+    validateBatch(buf, 6, MAX, { fromProducer: true });
+  });
+
+  it('refuses a truncated batch and values the header cannot hold', () => {
+    const batch = encodeRecordBatch([{ value: Buffer.from('x') }]);
+    expectSluiceError(() => restampProducerState(batch.subarray(0, batch.length - 1), 1, 0, 0), 'CORRUPT_MESSAGE', /cannot be restamped/);
+    expectSluiceError(() => restampProducerState(batch, 1, 2 ** 15, 0), 'INVALID_REQUEST', /producerEpoch/);
+    expectSluiceError(() => restampProducerState(batch, 1, 0, 2 ** 31), 'INVALID_REQUEST', /baseSequence/);
+  });
+});
+
+describe('encodeRecordBatch headroom', () => {
+  it('returns exactly the batch, with the asked-for bytes free in front of it in the same memory', () => {
+    for (const compression of ['none', 'gzip'] as const) {
+      const records = [{ value: Buffer.from('a'), timestamp: 5 }, { key: Buffer.from('k'), value: Buffer.alloc(5000, 2), timestamp: 6 }];
+      const plain = encodeRecordBatch(records, { compression });
+      const batch = encodeRecordBatch(records, { compression, headroom: 40 });
+      expect(batch.equals(plain)).toBe(true);
+      const framed = withHeadroom(batch, 40);
+      expect(framed.length).toBe(40 + batch.length);
+      framed.fill(0xee, 0, 40);
+      expect(framed.subarray(40).equals(plain)).toBe(true);
+      // Same memory: a write through the framed view is seen by the batch.
+      framed[40] = 0x7f;
+      expect(batch[0]).toBe(0x7f);
+      expect(withHeadroom(batch, 10).length).toBe(10 + batch.length);
+    }
+  });
+
+  it('refuses to hand out bytes that were not reserved', () => {
+    const batch = encodeRecordBatch([{ value: Buffer.from('x') }], { headroom: 8 });
+    expectSluiceError(() => withHeadroom(batch, 9), 'UNKNOWN', /not the 9 asked for/);
+    expectSluiceError(() => encodeRecordBatch([{ value: null }], { headroom: -1 }), 'INVALID_REQUEST', /headroom/);
   });
 });
 

@@ -68,6 +68,19 @@ export interface EncodeOptions {
   producerEpoch?: number;
   baseSequence?: number;
   isTransactional?: boolean;
+  /**
+   * Default 0. Bytes left free in front of the batch, in the same allocation, for a caller that
+   * frames the batch (a protobuf field header, say): it writes its prefix there, through
+   * `withHeadroom`, instead of copying the whole batch into a new buffer. The returned Buffer
+   * is still exactly the batch.
+   */
+  headroom?: number;
+  /**
+   * Memory to encode into, used when it holds headroom + the batch: a caller that reuses batch
+   * buffers (Kafka's producer pools them) saves allocating and faulting in fresh memory for
+   * every batch. The returned batch is then a view of it. Otherwise a new allocation is made.
+   */
+  buffer?: Buffer;
 }
 
 export interface BatchHeader {
@@ -126,14 +139,30 @@ function compress(name: CompressionName, data: Buffer): Buffer {
   throw unsupportedCompression(name);
 }
 
-function decompress(name: CompressionName, data: Buffer, batchPos: number): Buffer {
-  let inflate: ((data: Buffer) => Buffer) | undefined;
+/**
+ * Most bytes one compressed records section may inflate to. A batch is at most
+ * max.message.bytes on the wire, but gzip inflates up to ~1000x: unbounded, one 1 MB batch
+ * would make a broker or consumer allocate a gigabyte, synchronously.
+ */
+export const MAX_DECOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** The records section of a compressed batch, inflated; CORRUPT_MESSAGE past MAX_DECOMPRESSED_BATCH_BYTES. */
+export function decompress(name: CompressionName, data: Buffer, batchPos: number): Buffer {
+  let inflate: ((data: Buffer, options: { maxOutputLength: number }) => Buffer) | undefined;
   if (name === 'gzip') inflate = zlib.gunzipSync;
   else if (name === 'zstd' && HAS_ZSTD) inflate = zlib.zstdDecompressSync;
   if (inflate === undefined) throw unsupportedCompression(name);
   try {
-    return inflate(data);
+    return inflate(data, { maxOutputLength: MAX_DECOMPRESSED_BATCH_BYTES });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SluiceError(
+        'CORRUPT_MESSAGE',
+        `record batch at byte ${batchPos}: its ${name} records section decompresses to more than ${MAX_DECOMPRESSED_BATCH_BYTES / 1024 / 1024} MiB, the most Sluice inflates one batch to; produce smaller batches`,
+        {},
+        { cause: err },
+      );
+    }
     throw new SluiceError(
       'CORRUPT_MESSAGE',
       `record batch at byte ${batchPos}: its ${name} records section does not decompress (${(err as Error).message})`,
@@ -202,6 +231,8 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: EncodeO
   requireInteger('producerId', producerId, -1, Number.MAX_SAFE_INTEGER);
   requireInteger('producerEpoch', producerEpoch, -1, 0x7fff);
   requireInteger('baseSequence', baseSequence, -1, INT32_MAX);
+  const headroom = opts.headroom ?? 0;
+  requireInteger('headroom', headroom, 0, INT32_MAX);
 
   const now = Date.now();
   const baseTimestamp = records[0]!.timestamp ?? now;
@@ -236,14 +267,14 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: EncodeO
   let out: Buffer;
   if (codec === 0) {
     checkBatchFits(recordsSize);
-    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
+    out = allocBatch(headroom, BATCH_HEADER_SIZE + recordsSize, opts.buffer);
     writeRecords(records, bodySizes, now, baseTimestamp, out, RECORDS_OFFSET, out.length);
   } else {
     const raw = Buffer.allocUnsafe(recordsSize);
     writeRecords(records, bodySizes, now, baseTimestamp, raw, 0, recordsSize);
     const packed = compress(compression, raw);
     checkBatchFits(packed.length);
-    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
+    out = allocBatch(headroom, BATCH_HEADER_SIZE + packed.length, opts.buffer);
     packed.copy(out, RECORDS_OFFSET);
   }
 
@@ -263,6 +294,44 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: EncodeO
   out.writeInt32BE(count, RECORDS_COUNT_OFFSET);
   out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET, out.length), CRC_OFFSET);
   return out;
+}
+
+// With headroom the batch gets an allocation of its own (never a slice of Node's small-buffer
+// pool), so the bytes in front of it are never another Buffer's.
+function allocBatch(headroom: number, size: number, buffer: Buffer | undefined): Buffer {
+  if (buffer !== undefined && buffer.length >= headroom + size) return buffer.subarray(headroom, headroom + size);
+  if (headroom === 0) return Buffer.allocUnsafe(size);
+  return Buffer.allocUnsafeSlow(headroom + size).subarray(headroom);
+}
+
+/**
+ * The batch with the `headroom` bytes in front of it that encodeRecordBatch was asked to leave
+ * free (same memory, no copy). Throws when the batch was not encoded with that much headroom.
+ */
+export function withHeadroom(batch: Buffer, headroom: number): Buffer {
+  if (!Number.isSafeInteger(headroom) || headroom < 0 || batch.byteOffset < headroom) {
+    throw new SluiceError('UNKNOWN', `this record batch has ${batch.byteOffset} bytes in front of it, not the ${headroom} asked for; encode it with { headroom }`);
+  }
+  return Buffer.from(batch.buffer, batch.byteOffset - headroom, headroom + batch.length);
+}
+
+/**
+ * Rewrites producer id, epoch and base sequence of one encoded batch at pos, and its CRC: how a
+ * retry keeps its records' bytes when its sequence moved (a predecessor failed for good) or the
+ * producer id was renewed. Kafka's producer does the same (ProducerBatch.resetProducerState).
+ */
+export function restampProducerState(buf: Buffer, producerId: number, producerEpoch: number, baseSequence: number, pos = 0): void {
+  const size = batchSizeAt(buf, pos);
+  if (size < 0 || size > buf.length - pos) {
+    throw corrupt(pos, `cannot be restamped: it declares ${size} bytes but ${Math.max(buf.length - pos, 0)} remain`);
+  }
+  requireInteger('producerId', producerId, -1, Number.MAX_SAFE_INTEGER);
+  requireInteger('producerEpoch', producerEpoch, -1, 0x7fff);
+  requireInteger('baseSequence', baseSequence, -1, INT32_MAX);
+  writeInt64(buf, producerId, pos + PRODUCER_ID_OFFSET);
+  buf.writeInt16BE(producerEpoch, pos + PRODUCER_EPOCH_OFFSET);
+  buf.writeInt32BE(baseSequence, pos + BASE_SEQUENCE_OFFSET);
+  buf.writeUInt32BE(crc32c(buf, pos + ATTRIBUTES_OFFSET, pos + size), pos + CRC_OFFSET);
 }
 
 function checkBatchFits(recordsSectionSize: number): void {

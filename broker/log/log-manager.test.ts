@@ -1,12 +1,19 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLEAN_SHUTDOWN_FILE, LogManager, parseLogDirName } from './log-manager.ts';
-import { batch, capturingLogger, offsetsIn, removeTempDirs, silent, tempDir, testConfig } from './log-test-fixtures.ts';
+import { ManualClock, batch, capturingLogger, offsetsIn, removeTempDirs, silent, tempDir, testConfig } from './log-test-fixtures.ts';
 
 afterAll(removeTempDirs);
 
 const BATCH_SIZE = batch().length;
+
+/** Flips a byte inside the records of the index-th batch (all batches are batch()-sized). */
+async function damageBatch(path: string, index: number): Promise<void> {
+  const bytes = await readFile(path);
+  bytes[index * BATCH_SIZE + 40]! ^= 0xff;
+  await writeFile(path, bytes);
+}
 
 function manager(dataDir: string, logger = silent): LogManager {
   return new LogManager({ dataDir, defaults: testConfig(), logger });
@@ -125,6 +132,75 @@ describe('LogManager', () => {
     await again.open();
     expect(await readdir(dataDir)).not.toContain('t-4.abcd-delete');
     await again.close();
+  });
+
+  it('deletes nothing by retention from a log loaded at start until its topic config arrives', async () => {
+    // A retention.ms=-1 topic whose broker restarts while the controller is unreachable: the
+    // broker's 7-day default must not be applied to data the topic keeps forever.
+    const dataDir = await tempDir();
+    const clock = new ManualClock(1_000_000);
+    const keepForever = testConfig({ segmentBytes: 500, retentionMs: -1 });
+    const first = new LogManager({ dataDir, defaults: testConfig({ retentionMs: 1000 }), logger: silent, now: clock.now });
+    await first.open();
+    const log = await first.getOrCreateLog('audit', 0, 'id', keepForever);
+    for (let i = 0; i < 20; i++) await log.appendAsLeader(batch({ timestamp: 1000 }), 0);
+    log.setHighWatermark(log.logEndOffset);
+    const segments = log.segmentCount;
+    expect(segments).toBeGreaterThan(3);
+    await first.close();
+
+    clock.advance(30 * 24 * 3600 * 1000); // 30 days later, far past the defaults' retention
+    const second = new LogManager({ dataDir, defaults: testConfig({ retentionMs: 1000 }), logger: silent, now: clock.now });
+    await second.open();
+    const reloaded = second.getLog('audit', 0)!;
+    expect(await reloaded.enforceRetention()).toBe(0);
+    expect(reloaded.segmentCount).toBe(segments);
+    expect(reloaded.logStartOffset).toBe(0);
+    expect(reloaded.configured).toBe(false);
+
+    // Its real config arrives with the first metadata; retention then follows it.
+    expect(await second.getOrCreateLog('audit', 0, 'id', keepForever)).toBe(reloaded);
+    expect(reloaded.configured).toBe(true);
+    expect(await reloaded.enforceRetention()).toBe(0);
+    reloaded.updateConfig({ ...keepForever, retentionMs: 1000 });
+    expect(await reloaded.enforceRetention()).toBe(segments - 1);
+    await second.close();
+  });
+
+  it('recovers at the next start a log that failed to load after a crash, even after a clean shutdown', async () => {
+    const dataDir = await tempDir();
+    const first = manager(dataDir);
+    await first.open();
+    for (const topic of ['good', 'broken']) {
+      const log = await first.getOrCreateLog(topic, 0, `id-${topic}`, testConfig());
+      for (let i = 0; i < 10; i++) await log.appendAsLeader(batch(), 0);
+    }
+    await first.close();
+    // The process crashes, leaving broken-0 with a damaged batch in its middle (which only full
+    // recovery notices) and, for now, with something that keeps it from loading at all.
+    await rm(join(dataDir, CLEAN_SHUTDOWN_FILE));
+    await damageBatch(join(dataDir, 'broken-0', '00000000000000000000.log'), 2);
+    // A dangling symlink as a segment: loading fails at its stat, before recovery touches anything.
+    const blocker = join(dataDir, 'broken-0', '00000000000000000100.log');
+    await symlink(join(dataDir, 'nowhere'), blocker);
+
+    const second = manager(dataDir);
+    await second.open();
+    expect(second.getLog('broken', 0)).toBeUndefined();
+    expect(second.getLog('good', 0)!.logEndOffset).toBe(30);
+    await second.close();
+
+    // The blocker is gone (an operator removed it); broken-0 was never recovered, so this start
+    // must recover it although the previous one shut down cleanly. good-0 closed cleanly and is
+    // trusted: damage that only full recovery would notice stays unnoticed.
+    await rm(blocker);
+    await damageBatch(join(dataDir, 'good-0', '00000000000000000000.log'), 2);
+    const third = manager(dataDir);
+    await third.open();
+    expect(third.getLog('broken', 0)!.logEndOffset).toBe(6);
+    expect(third.getLog('good', 0)!.logEndOffset).toBe(30);
+    await third.close();
+    expect(await readFile(join(dataDir, CLEAN_SHUTDOWN_FILE), 'utf8')).toBe('');
   });
 
   it('runs retention, flush.ms and HW checkpoints in the background', async () => {

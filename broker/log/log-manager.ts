@@ -2,7 +2,9 @@
 // when the previous process did not shut down cleanly), creating and deleting them, and the
 // background work (retention, flush.ms, HW checkpoints). A log that cannot be loaded is logged
 // and skipped: one damaged partition must not keep the broker's other partitions offline.
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+// Logs loaded at start carry the broker's defaults until the controller's metadata gives them
+// their topic's config, and retention leaves them alone until then.
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SluiceError, isSluiceError } from '../../common/errors.ts';
@@ -12,7 +14,11 @@ import { validateLogConfig, type LogConfig } from './log-config.ts';
 import { DELETE_DIR_SUFFIX } from './log-file-names.ts';
 import { PartitionLog, readPartitionMetadata, removeLogDir } from './partition-log.ts';
 
-/** Written by close() after every log closed cleanly; removed at open() before any log loads. */
+/**
+ * Written by close(); removed at open() before any log loads. It lists, one per line, the log
+ * directories that still need recovery (they failed to load or to close); every other log
+ * closed cleanly. Empty: every log did.
+ */
 export const CLEAN_SHUTDOWN_FILE = '.sluice-clean-shutdown';
 const LOAD_CONCURRENCY = 8;
 const DEFAULT_HW_CHECKPOINT_INTERVAL_MS = 5000;
@@ -34,14 +40,19 @@ export function logDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** The log directories the marker says still need recovery, or null when there is no marker. */
+async function readCleanShutdownMarker(path: string): Promise<Set<string> | null> {
+  let text: string;
   try {
-    await stat(path);
-    return true;
+    text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
+  const names = text.split('\n').filter((line) => line !== '');
+  // A marker that is not a list of log directories is not trusted: recover everything.
+  if (names.some((name) => parseLogDirName(name) === null)) return null;
+  return new Set(names);
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -58,7 +69,12 @@ export class LogManager {
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #logs = new Map<string, PartitionLog>();
-  /** Per-partition serialization of create and delete. */
+  /**
+   * Directories that failed to load at open() and have not been loaded or removed since. close()
+   * lists them in the clean-shutdown marker: otherwise the next start would skip recovery of a
+   * log that was never recovered after the crash before.
+   */
+  readonly #unloaded = new Set<string>();  /** Per-partition serialization of create and delete. */
   readonly #keyChains = new Map<string, Promise<unknown>>();
   #timers: NodeJS.Timeout[] = [];
   readonly #running = new Set<Promise<void>>();
@@ -74,7 +90,8 @@ export class LogManager {
   async open(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     const marker = join(this.dataDir, CLEAN_SHUTDOWN_FILE);
-    const clean = await exists(marker);
+    const needRecovery = await readCleanShutdownMarker(marker);
+    const clean = needRecovery !== null;
     if (clean) {
       // Removed (durably) before any log is touched: a crash from here on must trigger recovery.
       await rm(marker, { force: true });
@@ -98,11 +115,22 @@ export class LogManager {
     }
     const started = this.#now();
     await forEachLimited(dirs, LOAD_CONCURRENCY, async ({ dir, topic, partition }) => {
+      const key = logDirName(topic, partition);
       try {
         const topicId = (await readPartitionMetadata(dir).catch(() => null)) ?? '';
-        const log = await PartitionLog.open(dir, { topic, partition, topicId, config: this.#defaults, logger: this.#logger, now: this.#now, recover: !clean });
-        this.#logs.set(logDirName(topic, partition), log);
+        const log = await PartitionLog.open(dir, {
+          topic,
+          partition,
+          topicId,
+          config: this.#defaults,
+          configured: false,
+          logger: this.#logger,
+          now: this.#now,
+          recover: needRecovery === null || needRecovery.has(key),
+        });
+        this.#logs.set(key, log);
       } catch (err) {
+        this.#unloaded.add(key);
         this.#logger.error({ err, topic, partition, dir }, 'cannot load partition log; skipping it');
       }
     });
@@ -172,6 +200,8 @@ export class LogManager {
         if (isSluiceError(err)) throw err;
         throw new SluiceError('STORAGE_ERROR', `cannot open the log of ${key} in ${dir}: ${(err as Error).message}`, { topic, partition }, { cause: err });
       }
+      // Opened with recovery, so a directory that failed to load at open() is sound now.
+      this.#unloaded.delete(key);
       this.#logs.set(key, log);
       return log;
     });
@@ -184,6 +214,7 @@ export class LogManager {
       this.#logs.delete(key);
       if (log !== undefined) await log.delete();
       else await removeLogDir(join(this.dataDir, key));
+      this.#unloaded.delete(key);
     });
   }
 
@@ -224,28 +255,29 @@ export class LogManager {
   }
 
   /**
-   * Closes every log, then writes the clean-shutdown marker, only if all of them closed: a log
-   * that did not close cleanly must be recovered at the next start.
+   * Closes every log, then writes the clean-shutdown marker naming the logs that did not close
+   * cleanly and the directories that never loaded: those must be recovered at the next start,
+   * the others need not be.
    */
   async close(): Promise<void> {
     this.#closing = true;
     this.#stopTimers();
     await Promise.all([...this.#running]);
     await Promise.all([...this.#keyChains.values()]);
-    let failures = 0;
+    const unrecovered = new Set(this.#unloaded);
     await forEachLimited(this.allLogs(), LOAD_CONCURRENCY, async (log) => {
       try {
         await log.close();
       } catch (err) {
-        failures++;
+        unrecovered.add(logDirName(log.topic, log.partition));
         this.#logger.error({ err, topic: log.topic, partition: log.partition }, 'log did not close cleanly');
       }
     });
-    if (failures > 0) {
-      this.#logger.warn({ failures }, 'not writing the clean-shutdown marker; the next start recovers the logs');
-      return;
+    await writeFileAtomically(join(this.dataDir, CLEAN_SHUTDOWN_FILE), [...unrecovered].map((name) => `${name}\n`).join(''));
+    if (unrecovered.size > 0) {
+      this.#logger.warn({ logs: this.#logs.size, unrecovered: [...unrecovered] }, 'some logs did not close cleanly or never loaded; the next start recovers them');
+    } else {
+      this.#logger.info({ logs: this.#logs.size }, 'all logs closed cleanly');
     }
-    await writeFileAtomically(join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
-    this.#logger.info({ logs: this.#logs.size }, 'all logs closed cleanly');
   }
 }

@@ -270,3 +270,44 @@ describe('loading after a clean shutdown', () => {
     await log.close();
   });
 });
+
+describe('a damaged length field in a sealed segment, loaded without recovery', () => {
+  /** Settles within 2 s or fails: the damage used to send the batch walk around in circles. */
+  function bounded<T>(promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the read did not finish within 2 s')), 2000);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  // batchLength 0 lands the walk inside the batch's own header; -12 makes a 0-byte "batch" that
+  // never advances; a large negative one moves the walk to a negative file position.
+  for (const batchLength of [0, -12, -1_000_000]) {
+    it(`fails reads past it with CORRUPT_MESSAGE naming the segment and byte (batchLength ${batchLength})`, async () => {
+      // One index entry per segment, so every lookup walks the batch headers from the start.
+      const log = await openLog(await tempDir(), { config: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 1 << 20 } });
+      for (let i = 0; i < 20; i++) await log.appendAsLeader(batch({ tag: 'x', timestamp: 1000 + i * 10 }), 1);
+      await log.close();
+      const damagedAt = 3 * BATCH_SIZE; // batch 3 (offsets 9-11) of the sealed segment 0
+      const bytes = await readFile(segmentPath(log.dir, 0));
+      bytes.writeInt32BE(batchLength, damagedAt + 8);
+      await writeFile(segmentPath(log.dir, 0), bytes);
+
+      const reopened = await openLog(log.dir, { config: { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 1 << 20 } });
+      expect(offsetsIn(await bounded(reopened.read(0, { maxBytes: 1 << 20 })))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+      const attempts: (() => Promise<unknown>)[] = [() => reopened.read(9, { maxBytes: 1 << 20 }), () => reopened.read(13, { maxBytes: 1 }), () => reopened.offsetForTimestamp(1050)];
+      for (const attempt of attempts) {
+        const err = await bounded(attempt()).then(
+          () => new Error('the read succeeded'),
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'CORRUPT_MESSAGE', details: { topic: 'orders', partition: 0 } });
+        expect((err as Error).message).toContain(`00000000000000000000.log is damaged: the batch at byte ${damagedAt} `);
+      }
+      // The other segments are unaffected.
+      expect(offsetsIn(await bounded(reopened.read(21, { maxBytes: 1 })))).toEqual([21, 22, 23]);
+      await reopened.close();
+    });
+  }
+});

@@ -122,6 +122,21 @@ describe('append and read', () => {
     await log.close();
   });
 
+  it('refuses, as leader, a batch whose CRC matches but whose records no consumer could decode', async () => {
+    const log = await openLog(await tempDir());
+    await log.appendAsLeader(batch(), 0);
+    // A one-record batch claiming a million records: its CRC is right, and it would take a million offsets.
+    const liar = batch({ records: 1 });
+    liar.writeInt32BE(999_999, 23); // lastOffsetDelta
+    liar.writeInt32BE(1_000_000, 57); // recordsCount
+    liar.writeUInt32BE(crc32c(liar, 21, liar.length), 17);
+    const err = await expectCode(log.appendAsLeader(liar, 0), 'CORRUPT_MESSAGE');
+    expect(err.message).toMatch(/record batch at byte 0 declares 1000000 records/);
+    expect(err.details).toMatchObject({ topic: 'orders', partition: 0 });
+    expect(log.logEndOffset).toBe(3);
+    await log.close();
+  });
+
   it('coalesces concurrent appends into one writev with offsets in call order', async () => {
     const log = await openLog(await tempDir());
     await log.appendAsLeader(batch(), 0); // the segment file is open from here on

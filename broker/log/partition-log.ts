@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SluiceError, isSluiceError, type ErrorDetails } from '../../common/errors.ts';
 import { stampBatch, validateBatches, type BatchHeader } from '../../common/record-batch.ts';
+import { validateProducerBatches } from '../../common/record-validation.ts';
 import { CheckpointFile, corruptFile, parseOffsetField, writeFileAtomically } from './checkpoint-file.ts';
 import { LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache, leaderEpochCheckpointFile, type EpochEntry } from './leader-epoch-cache.ts';
 import { validateLogConfig, type LogConfig } from './log-config.ts';
@@ -32,6 +33,13 @@ export interface PartitionLogOptions {
   /** '' when unknown (a directory whose partition.metadata is damaged); assignTopicId() sets it later. */
   topicId: string;
   config: LogConfig;
+  /**
+   * Default true. False when `config` is only the broker's defaults (a log found on disk at
+   * start, before the controller told us its topic's config): until updateConfig() gives it
+   * the real one, nothing is deleted by retention, because the defaults may keep far less than
+   * the topic does (a retention.ms=-1 topic would lose everything but its active segment).
+   */
+  configured?: boolean;
   logger: Logger;
   now?: () => number;
   /** Validate the log from the recovery point: the broker did not shut down cleanly. */
@@ -108,6 +116,7 @@ export class PartitionLog {
 
   #topicId: string;
   #config: LogConfig;
+  #configured: boolean;
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #details: ErrorDetails;
@@ -139,6 +148,7 @@ export class PartitionLog {
     this.dir = dir;
     this.#topicId = opts.topicId;
     this.#config = validateLogConfig({ ...opts.config });
+    this.#configured = opts.configured ?? true;
     this.#logger = opts.logger.child({ topic: opts.topic, partition: opts.partition });
     this.#now = opts.now ?? Date.now;
     this.#details = { topic: opts.topic, partition: opts.partition };
@@ -296,6 +306,11 @@ export class PartitionLog {
     return this.#config;
   }
 
+  /** Whether the log has its topic's config (see PartitionLogOptions.configured). */
+  get configured(): boolean {
+    return this.#configured;
+  }
+
   get logStartOffset(): number {
     return this.#logStartOffset;
   }
@@ -331,6 +346,7 @@ export class PartitionLog {
 
   updateConfig(config: LogConfig): void {
     this.#config = validateLogConfig({ ...config });
+    this.#configured = true;
     for (const segment of this.#segments) segment.indexIntervalBytes = this.#config.indexIntervalBytes;
   }
 
@@ -393,7 +409,12 @@ export class PartitionLog {
 
   #validate(batches: Buffer, maxBatchBytes: number, fromProducer: boolean): BatchHeader[] {
     try {
-      return validateBatches(batches, maxBatchBytes, { fromProducer });
+      const headers = validateBatches(batches, maxBatchBytes, { fromProducer });
+      // The leader checks the records too (Kafka's LogValidator): the CRC only proves these are
+      // the producer's bytes, not that a consumer can decode them. Followers copy what a leader
+      // already checked, and must take it whatever this broker's version would say.
+      if (fromProducer) validateProducerBatches(batches, headers);
+      return headers;
     } catch (err) {
       if (isSluiceError(err)) throw new SluiceError(err.code, err.message, { ...err.details, ...this.#details }, { cause: err });
       throw err;
@@ -725,8 +746,19 @@ export class PartitionLog {
       // Retention or truncation removed the segment while this read was on its way; the
       // retry sees the new bounds (and answers OFFSET_OUT_OF_RANGE if the offset went with it).
       if (isSluiceError(err, 'CLOSED') && this.#closing === null && attempt < 3) return this.#read(offset, opts, attempt + 1);
-      throw err;
+      throw this.#damagedLog(err, `offset ${offset}`);
     }
+  }
+
+  /**
+   * A read that hit damage on disk (a segment loaded without recovery is not validated up
+   * front) fails with CORRUPT_MESSAGE naming the partition and the spot, and is logged loudly;
+   * other errors pass through.
+   */
+  #damagedLog(err: unknown, what: string): unknown {
+    if (!isSluiceError(err, 'CORRUPT_MESSAGE')) return err;
+    this.#logger.error({ err }, 'cannot read a damaged log');
+    return new SluiceError('CORRUPT_MESSAGE', `the log of ${this.topic}-${this.partition} cannot serve ${what} from this replica: ${err.message}`, this.#details, { cause: err });
   }
 
   /**
@@ -745,6 +777,8 @@ export class PartitionLog {
       try {
         const found = await segment.findOffsetByTimestamp(ts, logStartOffset);
         if (found !== null) return found.offset < limit ? found : null;
+      } catch (err) {
+        throw this.#damagedLog(err, `the offset for timestamp ${ts}`);
       } finally {
         segment.release();
       }
@@ -852,12 +886,20 @@ export class PartitionLog {
   /**
    * Deletes the oldest segments past retention.ms (by their newest record) or while the log
    * exceeds retention.bytes. Never the active segment and never one holding an offset at or
-   * above the HW: consumers have not been allowed to read it yet. Returns segments deleted.
+   * above the HW: consumers have not been allowed to read it yet. Nothing while the log does
+   * not have its topic's config yet (see PartitionLogOptions.configured). Returns segments deleted.
    */
   enforceRetention(): Promise<number> {
     return this.#public(async () => {
       if (this.#closing !== null) return 0;
       const now = this.#now();
+      if (!this.#configured) {
+        // Producer state expiry depends on no topic setting, so it still runs.
+        const expired = this.#producers.removeExpired(now, PRODUCER_ID_EXPIRATION_MS);
+        if (expired > 0) this.#logger.info({ producers: expired }, 'expired idle producer state');
+        this.#logger.debug('retention skipped: the topic config of this log has not arrived yet');
+        return 0;
+      }
       const segments = this.#segments;
       const hw = this.#highWatermark;
       const eligible = (i: number): boolean => i < segments.length - 1 && segments[i + 1]!.baseOffset <= hw;

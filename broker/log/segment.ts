@@ -454,13 +454,31 @@ export class LogSegment {
     return { end: pos, error: null };
   }
 
-  /** Header of the batch at `position`, or null if no whole batch starts there below `end`. */
+  /**
+   * Header of the batch at `position`, or null if no whole batch starts there below `end`.
+   * Throws CORRUPT_MESSAGE naming the file and byte when the header is damaged: a batchLength
+   * below the header size (batchSizeAt refuses it) would make a walk over the headers stand
+   * still or run backwards, and a segment loaded without recovery is not validated up front.
+   */
   async #headerAt(handle: FileHandle, position: number, end: number, scratch: Buffer): Promise<BatchHeader | null> {
     if (end - position < BATCH_HEADER_SIZE) return null;
     const n = await readFully(handle, scratch, BATCH_HEADER_SIZE, position);
     if (n < BATCH_HEADER_SIZE) return null;
-    const header = readBatchHeader(scratch, 0);
+    let header: BatchHeader;
+    try {
+      batchSizeAt(scratch, 0);
+      header = readBatchHeader(scratch, 0);
+    } catch (err) {
+      if (isSluiceError(err, 'CORRUPT_MESSAGE') || isSluiceError(err, 'UNSUPPORTED_COMPRESSION')) throw this.#damaged(position, err);
+      throw err;
+    }
     return position + header.sizeInBytes <= end ? header : null;
+  }
+
+  /** A record-batch error about a header read into a scratch buffer (its "byte 0"), restated for this file. */
+  #damaged(position: number, err: SluiceError): SluiceError {
+    const problem = err.message.replace(/^record batch at byte 0 /, '');
+    return new SluiceError('CORRUPT_MESSAGE', `${this.logPath} is damaged: the batch at byte ${position} ${problem}`, err.details, { cause: err });
   }
 
   /** The first batch whose last offset is >= offset, below `end`. */
@@ -515,7 +533,14 @@ export class LogSegment {
     let nextOffset = offset;
     while (n - cut >= BATCH_HEADER_SIZE) {
       const base = readInt64(buf, cut);
-      const size = LOG_OVERHEAD + buf.readInt32BE(cut + 8);
+      let size: number;
+      try {
+        size = batchSizeAt(buf, cut);
+      } catch {
+        // A damaged length after the first batch: serve the batches before it; the next read
+        // starts at it and reports the damage through #headerAt.
+        break;
+      }
       if (base >= maxOffset || cut + size > n) break;
       nextOffset = base + buf.readInt32BE(cut + LAST_OFFSET_DELTA_AT) + 1;
       cut += size;
@@ -542,6 +567,9 @@ export class LogSegment {
     let header: BatchHeader | null = located.header;
     while (header !== null) {
       if (header.maxTimestamp >= ts && header.lastOffset >= startingOffset) {
+        // Decodes one batch synchronously, decompressing it if needed: bounded by
+        // MAX_DECOMPRESSED_BATCH_BYTES (record-batch.ts), and the leader validated at append
+        // that it decompresses (record-validation.ts), so this is a short stall at worst.
         const bytes = Buffer.allocUnsafe(header.sizeInBytes);
         await readFully(handle, bytes, header.sizeInBytes, position);
         for (const r of decodeRecordBatch(bytes).records) {

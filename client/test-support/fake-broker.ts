@@ -100,6 +100,11 @@ export class FakeBroker {
   readonly produceFaults: (ProduceFault & { match?: (req: ProduceRequest__Output) => boolean })[] = [];
   /** NOT_LEADER replies name no leader (leader_id -1), as a broker that does not know it. */
   omitLeaderHint = false;
+  /**
+   * Consumed one per admin call of that method (CreateTopic, DeleteTopic, ...): the call fails
+   * with UNAVAILABLE as a lost connection would, before it took effect or after (the reply lost).
+   */
+  readonly adminFaults: { method: string; afterEffect: boolean }[] = [];
   readonly produceStreams = new Set<grpc.ServerDuplexStream<ProduceRequest__Output, ProduceResponse>>();
   fetchRequests = 0;
   metadataRequests = 0;
@@ -152,10 +157,26 @@ export class FakeBroker {
         cb(null, this.cluster.metadataResponse(call.request.topics));
       },
     });
-    this.server.addService(v1.AdminService.service, this.cluster.adminHandlers(this));
+    this.server.addService(v1.AdminService.service, this.withAdminFaults(this.cluster.adminHandlers(this)));
     this.port = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
     });
+  }
+
+  private withAdminFaults(handlers: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+    const wrapped: grpc.UntypedServiceImplementation = {};
+    for (const [method, handler] of Object.entries(handlers)) {
+      const serve = handler as (call: unknown, cb: grpc.sendUnaryData<unknown>) => void;
+      wrapped[method] = (call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        const i = this.adminFaults.findIndex((f) => f.method === method);
+        if (i < 0) return serve(call, cb);
+        const [fault] = this.adminFaults.splice(i, 1);
+        const lost = { code: grpc.status.UNAVAILABLE, details: `fake broker ${this.id} lost the connection during ${method}` };
+        if (fault!.afterEffect) serve(call, () => cb(lost));
+        else cb(lost);
+      };
+    }
+    return wrapped;
   }
 
   private serveProduceStream(call: grpc.ServerDuplexStream<ProduceRequest__Output, ProduceResponse>): void {

@@ -115,6 +115,35 @@ describe('createTopic', () => {
   });
 });
 
+describe('min.insync.replicas and the replication factor', () => {
+  const tooHigh = (minIsr: number, rf: number): RegExp =>
+    new RegExp(
+      `^min\\.insync\\.replicas \\(${minIsr}\\) is larger than the replication factor \\(${rf}\\): acks=all writes could never succeed; lower min\\.insync\\.replicas or raise the replication factor$`,
+    );
+
+  it('refuses a topic created with min.insync.replicas above its replication factor', () => {
+    const s = cluster(1, 2, 3);
+    expectRefused(() => createTopic(s, { name: 't', topicId: 'x', partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '3' } }), 'INVALID_CONFIG', tooHigh(3, 2));
+    // Also against the default replication factor, min(3, live brokers).
+    expectRefused(() => createTopic(cluster(1), { name: 't', topicId: 'x', partitions: 1, replicationFactor: 0, config: { 'min.insync.replicas': 2 } }), 'INVALID_CONFIG', tooHigh(2, 1));
+    expect(createTopic(s, { name: 't', topicId: 'x', partitions: 1, replicationFactor: 2, config: { 'min.insync.replicas': '2' } }).result.config['min.insync.replicas']).toBe(2);
+  });
+
+  it('refuses a config-only change that raises min.insync.replicas above the replication factor', () => {
+    const s = withTopic(cluster(1, 2, 3), 'orders', 2, 2);
+    expectRefused(() => alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 0, config: { 'min.insync.replicas': 3 }, replaceConfig: false }), 'INVALID_CONFIG', tooHigh(3, 2));
+    expect(alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 0, config: { 'min.insync.replicas': 2 }, replaceConfig: false }).result.config['min.insync.replicas']).toBe(2);
+  });
+
+  it('checks the replication factor a change asks for, raised or lowered', () => {
+    const s = withTopic(cluster(1, 2, 3, 4), 'orders', 1, 1);
+    expectRefused(() => alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 2, config: { 'min.insync.replicas': 3 }, replaceConfig: false }), 'INVALID_CONFIG', tooHigh(3, 2));
+    expect(alterTopic(s, { name: 'orders', partitions: 0, replicationFactor: 3, config: { 'min.insync.replicas': 3 }, replaceConfig: false }).result.config['min.insync.replicas']).toBe(3);
+    const three = withTopic(cluster(1, 2, 3), 'orders', 1, 3, { 'min.insync.replicas': 2 });
+    expectRefused(() => alterTopic(three, { name: 'orders', partitions: 0, replicationFactor: 1, replaceConfig: false }), 'INVALID_REPLICATION_FACTOR', /from 3 to 1 would leave fewer replicas than its min\.insync\.replicas \(2\)/);
+  });
+});
+
 describe('alterTopic', () => {
   it('adds partitions without moving existing ones, balancing the new ones over the load', () => {
     let s = withTopic(cluster(1, 2), 'orders', 2, 2);

@@ -241,6 +241,7 @@ export function createTopic(state: ClusterState, input: CreateTopicInput): Outco
   const config = parseTopicConfig(input.config as Record<string, unknown> | undefined);
   const active = activeBrokers(state);
   const replicationFactor = resolveReplicationFactor(input.replicationFactor, active.map((b) => b.id));
+  validateMinInsyncReplicas(input.name, replicationFactor, config);
   const assignments = placePartitions({
     brokers: active.map((b) => ({ id: b.id, rack: b.rack })),
     replicationFactor,
@@ -293,7 +294,10 @@ export function alterTopic(state: ClusterState, input: AlterTopicInput): Outcome
   const config: Partial<TopicConfig> = input.replaceConfig ? overrides : { ...topic.config, ...overrides };
   const configChanged = !sameConfig(topic.config, config);
   const targetRf = input.replicationFactor === 0 ? rf : input.replicationFactor;
-  if (targetRf !== rf) validateReplicationFactorChange(topic.name, rf, targetRf, config);
+  if (targetRf !== rf) validateReplicationFactorRange(topic.name, targetRf);
+  // Adding partitions alone does not touch the pair, so a topic stored before this check
+  // existed can still grow.
+  if (configChanged || targetRf !== rf) validateMinInsyncReplicas(topic.name, targetRf, config, rf);
 
   const added = input.partitions === 0 ? 0 : input.partitions - currentCount;
   if (added === 0 && !configChanged && targetRf === rf) return finish(state, state, [], topic);
@@ -336,23 +340,35 @@ export function alterTopic(state: ClusterState, input: AlterTopicInput): Outcome
   return finish(state, { ...state, topics }, events, altered);
 }
 
-/**
- * Refuses replication factors out of range, and shrinking below min.insync.replicas (as it will
- * be after this request): every acks=all produce would then fail with NOT_ENOUGH_REPLICAS.
- */
-function validateReplicationFactorChange(topic: string, from: number, to: number, config: Readonly<Partial<TopicConfig>>): void {
+function validateReplicationFactorRange(topic: string, to: number): void {
   if (!Number.isInteger(to) || to < 1 || to > MAX_REPLICATION_FACTOR) {
     throw new SluiceError('INVALID_REPLICATION_FACTOR', `replication factor must be an integer from 1 to ${MAX_REPLICATION_FACTOR}, or 0 to leave it unchanged (got ${to})`, { topic });
   }
+}
+
+/**
+ * The one check, for topic creation, config changes and replication-factor changes alike, that
+ * min.insync.replicas (as it will be after the request) does not exceed the replication factor
+ * (likewise): otherwise the ISR can never be large enough and every acks=all produce fails with
+ * NOT_ENOUGH_REPLICAS. A request that lowers the replication factor is told so, since that is
+ * what it changed; `previousReplicationFactor` is the factor before an alter.
+ */
+function validateMinInsyncReplicas(topic: string, replicationFactor: number, config: Readonly<Partial<TopicConfig>>, previousReplicationFactor?: number): void {
   const minIsr = config['min.insync.replicas'] ?? DEFAULT_TOPIC_CONFIG['min.insync.replicas'];
-  if (to < from && to < minIsr) {
+  if (minIsr <= replicationFactor) return;
+  if (previousReplicationFactor !== undefined && replicationFactor < previousReplicationFactor) {
     throw new SluiceError(
       'INVALID_REPLICATION_FACTOR',
-      `lowering the replication factor of topic "${topic}" from ${from} to ${to} would leave fewer replicas than its min.insync.replicas (${minIsr}), so every acks=all produce would fail with NOT_ENOUGH_REPLICAS; ` +
-        `keep at least ${minIsr} replicas, or lower min.insync.replicas to ${to} (in the same request or first)`,
+      `lowering the replication factor of topic "${topic}" from ${previousReplicationFactor} to ${replicationFactor} would leave fewer replicas than its min.insync.replicas (${minIsr}), so every acks=all produce would fail with NOT_ENOUGH_REPLICAS; ` +
+        `keep at least ${minIsr} replicas, or lower min.insync.replicas to ${replicationFactor} (in the same request or first)`,
       { topic },
     );
   }
+  throw new SluiceError(
+    'INVALID_CONFIG',
+    `min.insync.replicas (${minIsr}) is larger than the replication factor (${replicationFactor}): acks=all writes could never succeed; lower min.insync.replicas or raise the replication factor`,
+    { topic },
+  );
 }
 
 export function deleteTopic(state: ClusterState, name: string): Outcome<TopicRecord> {
