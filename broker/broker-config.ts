@@ -25,6 +25,12 @@ export interface BrokerConfig {
   flushCheckIntervalMs: number;
   /** How long a stop waits for in-flight calls before cutting them off. */
   shutdownTimeoutMs: number;
+  /** replica.lag.time.max.ms: a follower not caught up for longer leaves the ISR. */
+  replicaLagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms: how long a leader holds a replica fetch that finds no new data. */
+  replicaFetchWaitMaxMs: number;
+  /** How long a stop waits for the controller to move this broker's leaderships away. */
+  controlledShutdownTimeoutMs: number;
 }
 
 interface FlagSpec {
@@ -50,6 +56,9 @@ const FLAGS: Record<string, FlagSpec> = {
   'retention-check-interval-ms': { key: 'retentionCheckIntervalMs', env: 'SLUICE_RETENTION_CHECK_INTERVAL_MS', schema: INTERVAL, help: 'how often retention deletes old segments (default 300000)' },
   'flush-check-interval-ms': { key: 'flushCheckIntervalMs', env: 'SLUICE_FLUSH_CHECK_INTERVAL_MS', schema: INTERVAL, help: 'how often logs are checked against flush.ms (default 1000)' },
   'shutdown-timeout-ms': { key: 'shutdownTimeoutMs', env: 'SLUICE_SHUTDOWN_TIMEOUT_MS', schema: { type: 'integer', minimum: 0, maximum: 600_000 }, help: 'how long a stop waits for in-flight requests (default 10000)' },
+  'replica-lag-time-max-ms': { key: 'replicaLagTimeMaxMs', env: 'SLUICE_REPLICA_LAG_TIME_MAX_MS', schema: { type: 'integer', minimum: 10, maximum: 3_600_000 }, help: 'a follower that has not caught up with the leader for this long leaves the ISR (default 10000)' },
+  'replica-fetch-wait-max-ms': { key: 'replicaFetchWaitMaxMs', env: 'SLUICE_REPLICA_FETCH_WAIT_MAX_MS', schema: { type: 'integer', minimum: 0, maximum: 30_000 }, help: 'how long a leader holds a follower\'s fetch that finds no new data; keep it well below --replica-lag-time-max-ms (default 500)' },
+  'controlled-shutdown-timeout-ms': { key: 'controlledShutdownTimeoutMs', env: 'SLUICE_CONTROLLED_SHUTDOWN_TIMEOUT_MS', schema: { type: 'integer', minimum: 0, maximum: 600_000 }, help: 'on SIGTERM, how long to wait for the controller to move this broker\'s leaderships away, 0 = do not ask (default 30000)' },
 };
 
 const DEFAULTS: Partial<BrokerConfig> = {
@@ -62,12 +71,17 @@ const DEFAULTS: Partial<BrokerConfig> = {
   retentionCheckIntervalMs: 300_000,
   flushCheckIntervalMs: 1_000,
   shutdownTimeoutMs: 10_000,
+  // Kafka's replica.lag.time.max.ms, replica.fetch.wait.max.ms; controlled shutdown as KRaft's
+  // default bound on waiting for the controller.
+  replicaLagTimeMaxMs: 10_000,
+  replicaFetchWaitMaxMs: 500,
+  controlledShutdownTimeoutMs: 30_000,
 };
 
 const schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'dataDir', 'controller', 'host', 'bindHost', 'port', 'httpPort', 'rack', 'retentionCheckIntervalMs', 'flushCheckIntervalMs', 'shutdownTimeoutMs'],
+  required: ['id', 'dataDir', 'controller', 'host', 'bindHost', 'port', 'httpPort', 'rack', 'retentionCheckIntervalMs', 'flushCheckIntervalMs', 'shutdownTimeoutMs', 'replicaLagTimeMaxMs', 'replicaFetchWaitMaxMs', 'controlledShutdownTimeoutMs'],
   properties: Object.fromEntries(Object.values(FLAGS).map((f) => [f.key, f.schema])),
 };
 
@@ -82,8 +96,9 @@ export function brokerUsage(): string {
   return [
     'Usage: node broker/main.ts --id <n> --data-dir <dir> [options]',
     '',
-    'Starts one Sluice broker: serves LogService, MetadataService and AdminService over gRPC,',
-    'registers with the controller, and prints a SLUICE_READY line once it serves.',
+    'Starts one Sluice broker: serves LogService, MetadataService, AdminService and ReplicaService',
+    'over gRPC, registers with the controller, replicates the partitions it follows, and prints a',
+    'SLUICE_READY line once it serves. SIGTERM moves its leaderships away before it stops.',
     '',
     'Options (a flag wins over its environment variable):',
     ...lines,

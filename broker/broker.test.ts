@@ -12,6 +12,9 @@ import { fromServiceError } from '../common/grpc-errors.ts';
 import { encodeRecordBatch } from '../common/record-batch.ts';
 import type { FetchResponse__Output } from '../proto/gen/sluice/v1/FetchResponse.ts';
 import type { ProduceResponse__Output } from '../proto/gen/sluice/v1/ProduceResponse.ts';
+import { silentLogger } from '../common/logger.ts';
+import { Broker } from './broker.ts';
+import { META_PROPERTIES_FILE } from './cluster-identity.ts';
 import { CLEAN_SHUTDOWN_FILE } from './log/log-manager.ts';
 import { eventually, rpc, rpcError, startTestBroker, type TestBroker } from './test-support/broker-harness.ts';
 import { FakeController, topicState, type TopicSpec } from './test-support/fake-controller.ts';
@@ -235,6 +238,77 @@ describe('broker stop and restart', () => {
     } finally {
       await b.destroy();
       await late.stop();
+    }
+  });
+});
+
+describe('cluster identity', () => {
+  it('refuses metadata from a controller of another cluster and deletes nothing', async () => {
+    const controller = new FakeController();
+    await controller.start();
+    controller.setMetadata([topicState({ name: 'precious', partitions: 1, replicas: [0] })]);
+    const first = await startTestBroker(controller);
+    const dataDir = first.config.dataDir;
+    let b: Broker | undefined;
+    try {
+      await rpc((cb) => first.log.Produce({ topic: 'precious', partition: 0, acks: 'ACKS_ALL', records: record('keep me') }, cb));
+      expect(await exists(join(dataDir, META_PROPERTIES_FILE))).toBe(true);
+      await first.stop();
+
+      // The controller comes back with no state: a new cluster id and no topics.
+      controller.clusterId = 'wiped-cluster';
+      controller.setMetadata([]);
+      b = new Broker({ ...first.config }, { logger: silentLogger() });
+      const { httpPort } = await b.start();
+      await eventually(() => controller.registrations.length === 2, 5_000, 'the broker to register');
+      await eventually(() => controller.heartbeats.some((h) => h.metadata_version === controller.metadataVersion), 5_000, 'the broker to see the metadata');
+      expect(b.ready).toBe(false);
+      const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toMatch(/wiped-cluster/);
+      expect(await exists(join(dataDir, 'precious-0'))).toBe(true);
+
+      // The right controller again: the broker serves, with its data.
+      controller.clusterId = 'fake-cluster';
+      controller.setMetadata([topicState({ name: 'precious', partitions: 1, replicas: [0] })]);
+      await eventually(() => b!.ready, 5_000, 'the broker to accept its own cluster again');
+      expect(b.replicas.getPartition('precious', 0)!.log.logEndOffset).toBe(1);
+    } finally {
+      await b?.stop();
+      await first.destroy();
+      await controller.stop();
+    }
+  });
+
+  it('refuses to start on another broker\'s data directory', async () => {
+    const controller = new FakeController();
+    await controller.start();
+    controller.setMetadata([]);
+    const first = await startTestBroker(controller, { id: 3 });
+    try {
+      await first.stop();
+      const b = new Broker({ ...first.config, id: 4 }, { logger: silentLogger() });
+      await expect(b.start()).rejects.toThrow(/belongs to broker 3/);
+      await b.stop();
+    } finally {
+      await first.destroy();
+      await controller.stop();
+    }
+  });
+});
+
+describe('controlled shutdown', () => {
+  it('asks the controller to move leaderships away before it stops', async () => {
+    const controller = new FakeController();
+    await controller.start();
+    controller.setMetadata([topicState({ name: 'led', partitions: 1, replicas: [0, 5], isr: [0, 5] })], [{ broker_id: 5, host: '127.0.0.1', port: 1, rack: '' }]);
+    const b = await startTestBroker(controller);
+    try {
+      await b.broker.stop();
+      expect(controller.controlledShutdowns).toEqual([{ broker_id: 0, broker_epoch: 1 }]);
+    } finally {
+      await b.destroy();
+      await controller.stop();
     }
   });
 });

@@ -13,6 +13,7 @@ import type { BrokerSessionResponse__Output } from '../proto/gen/sluice/v1/Broke
 import type { ClusterMetadata__Output } from '../proto/gen/sluice/v1/ClusterMetadata.ts';
 import type { ControllerServiceClient } from '../proto/gen/sluice/v1/ControllerService.ts';
 import type { RegistrationAccepted__Output } from '../proto/gen/sluice/v1/RegistrationAccepted.ts';
+import type { PartitionState__Output } from '../proto/gen/sluice/v1/PartitionState.ts';
 import type { ProducerIdBlock } from './producer-id-manager.ts';
 
 const BACKOFF_INITIAL_MS = 100;
@@ -20,6 +21,25 @@ const BACKOFF_MAX_MS = 2_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
 const ALLOCATE_PRODUCER_IDS_TIMEOUT_MS = 10_000;
 const METADATA_RETRY_MS = 1_000;
+const ALTER_PARTITION_TIMEOUT_MS = 10_000;
+
+/** A proposed ISR change, as the leader sends it (broker id and epoch are the session's). */
+export interface AlterPartitionProposal {
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: readonly number[];
+}
+
+/**
+ * The controller's answer: the committed state (also on a refusal, so a leader with a stale view
+ * catches up at once) and the refusal, if any. A transport failure rejects instead.
+ */
+export interface AlterPartitionAnswer {
+  error: SluiceError | null;
+  state: PartitionState__Output | null;
+}
 
 /**
  * Channel options for talking to the controller. grpc-js backs off reconnecting a lost
@@ -99,6 +119,51 @@ export class ControllerSession {
     const error = fromErrorDetail(response.error as Parameters<typeof fromErrorDetail>[0]);
     if (error) throw error;
     return { firstProducerId: response.first_producer_id, count: response.count };
+  }
+
+  /** Proposes an ISR change (DESIGN §5); the leader uses it only once the answer commits it. */
+  async alterPartition(proposal: AlterPartitionProposal): Promise<AlterPartitionAnswer> {
+    const brokerEpoch = this.#registeredEpoch();
+    const request = {
+      broker_id: this.#opts.brokerId,
+      broker_epoch: brokerEpoch,
+      topic: proposal.topic,
+      partition: proposal.partition,
+      leader_epoch: proposal.leaderEpoch,
+      partition_epoch: proposal.partitionEpoch,
+      new_isr: [...proposal.newIsr],
+    };
+    const response = await new Promise<{ error: unknown; state: PartitionState__Output | null }>((resolve, reject) => {
+      this.#client.AlterPartition(request, { deadline: Date.now() + ALTER_PARTITION_TIMEOUT_MS }, (err, res) => {
+        if (err || !res) reject(fromServiceError(err));
+        else resolve(res);
+      });
+    });
+    return { error: fromErrorDetail(response.error as Parameters<typeof fromErrorDetail>[0]), state: response.state };
+  }
+
+  /**
+   * Asks the controller to move this broker's leaderships away (DESIGN §6). Answers how many it
+   * still leads; 0 also when the controller already fenced this broker.
+   */
+  async controlledShutdown(timeoutMs: number): Promise<number> {
+    const request = { broker_id: this.#opts.brokerId, broker_epoch: this.#registeredEpoch() };
+    const response = await new Promise<{ error: unknown; remaining_leaderships: number }>((resolve, reject) => {
+      this.#client.ControlledShutdown(request, { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err || !res) reject(fromServiceError(err));
+        else resolve(res);
+      });
+    });
+    const error = fromErrorDetail(response.error as Parameters<typeof fromErrorDetail>[0]);
+    if (error) throw error;
+    return response.remaining_leaderships;
+  }
+
+  #registeredEpoch(): number {
+    if (this.#brokerEpoch < 0) {
+      throw new SluiceError('BROKER_NOT_AVAILABLE', `broker ${this.#opts.brokerId} is not registered with the controller at ${this.#opts.controllerAddress} yet; retry shortly`);
+    }
+    return this.#brokerEpoch;
   }
 
   /** Ends the session; waits for a metadata application in progress to finish. */

@@ -8,15 +8,17 @@ import { GRPC_SERVER_OPTIONS, loadSluiceProto } from '../common/proto.ts';
 import type { AdminServiceHandlers } from '../proto/gen/sluice/v1/AdminService.ts';
 import type { LogServiceHandlers } from '../proto/gen/sluice/v1/LogService.ts';
 import type { MetadataServiceHandlers } from '../proto/gen/sluice/v1/MetadataService.ts';
+import type { ReplicaServiceHandlers } from '../proto/gen/sluice/v1/ReplicaService.ts';
 import { refuseMalformedRequests, tolerantServiceDefinition } from './malformed-request.ts';
 
 /** Services whose health status follows the broker's readiness; '' is the whole server. */
-const HEALTH_SERVICES = ['', 'sluice.v1.LogService', 'sluice.v1.MetadataService', 'sluice.v1.AdminService'];
+const HEALTH_SERVICES = ['', 'sluice.v1.LogService', 'sluice.v1.MetadataService', 'sluice.v1.AdminService', 'sluice.v1.ReplicaService'];
 
 export interface BrokerServices {
   log: LogServiceHandlers;
   metadata: MetadataServiceHandlers;
   admin: AdminServiceHandlers;
+  replica: ReplicaServiceHandlers;
 }
 
 export class BrokerGrpcServer {
@@ -32,6 +34,7 @@ export class BrokerGrpcServer {
     add(proto.sluice.v1.LogService.service, services.log);
     add(proto.sluice.v1.MetadataService.service, services.metadata);
     add(proto.sluice.v1.AdminService.service, services.admin);
+    add(proto.sluice.v1.ReplicaService.service, services.replica);
     // Not serving until the first cluster metadata is applied: before that every request
     // would fail with UNKNOWN_TOPIC_OR_PARTITION, which a probe should not call healthy.
     this.#health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])));

@@ -1,7 +1,9 @@
 // Entry point of the broker process:
 //   node broker/main.ts --id 0 --data-dir /var/lib/sluice --controller 127.0.0.1:9090
 // Prints `SLUICE_READY {...}` on stdout once it serves and has applied the cluster metadata,
-// and stops gracefully on SIGTERM / SIGINT (a second signal exits at once).
+// and stops gracefully on SIGTERM / SIGINT: a controlled shutdown first (the controller moves
+// its leaderships away, bounded by --controlled-shutdown-timeout-ms), then a clean close. A
+// second signal exits at once.
 import { isSluiceError } from '../common/errors.ts';
 import { announceReady } from '../common/ready-line.ts';
 import { Broker } from './broker.ts';

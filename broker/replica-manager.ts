@@ -1,19 +1,25 @@
 // The partitions this broker hosts and everything clients do with them: applying the
 // controller's partition states (create, lead, follow, delete), appending with acks, and
 // reading below the high watermark, with requests that must wait parked in the purgatory.
-// Kafka's ReplicaManager, without replication for now.
+// On the leader it also answers followers' replica fetches and drives ISR changes; on a
+// follower it hands the partition to the replica fetcher (replication/). Kafka's ReplicaManager.
 import { SluiceError, isSluiceError } from '../common/errors.ts';
 import { asSluiceError } from '../common/grpc-errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { LOG_OVERHEAD, batchSizeAt } from '../common/record-batch.ts';
 import type { ClusterMetadata__Output } from '../proto/gen/sluice/v1/ClusterMetadata.ts';
 import type { PartitionState__Output } from '../proto/gen/sluice/v1/PartitionState.ts';
+import type { AlterPartitionAnswer, AlterPartitionProposal } from './controller-session.ts';
 import type { DelayedOperation, DelayedOperationPurgatory, WatchedOperation } from './delayed-operations.ts';
 import { logConfigFromTopicConfig } from './log/log-config.ts';
 import type { LogManager } from './log/log-manager.ts';
 import type { AppendResult, PartitionLog } from './log/partition-log.ts';
 import type { CachedTopic, MetadataCache } from './metadata-cache.ts';
 import { Partition, partitionKey } from './partition.ts';
+import { decideLeaderFetch } from './replication/fetch-rules.ts';
+import type { IsrProposal } from './replication/isr-rules.ts';
+import { IsrUpdater } from './replication/isr-updater.ts';
+import { ReplicaFetcherManager, type FollowedPartition } from './replication/replica-fetcher.ts';
 
 export type AcksMode = 'none' | 'leader' | 'all';
 
@@ -52,12 +58,62 @@ export interface OffsetLookup {
   leaderEpoch: number;
 }
 
+/** A follower's fetch of one partition (ReplicaFetchPartition). */
+export interface ReplicaFetchPartitionRequest {
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  lastFetchedEpoch: number;
+  currentLeaderEpoch: number;
+  maxBytes: number;
+}
+
+export interface ReplicaFetchPartitionData {
+  topic: string;
+  partition: number;
+  error: SluiceError | null;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  diverging: { epoch: number; endOffset: number } | null;
+  records: Buffer;
+}
+
+/** What the replica manager needs of the controller session. */
+export interface ControllerLink {
+  /** -1 while unregistered. */
+  brokerEpoch(): number;
+  alterPartition(proposal: AlterPartitionProposal): Promise<AlterPartitionAnswer>;
+}
+
+export interface ReplicationSettings {
+  /** replica.lag.time.max.ms */
+  lagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms */
+  fetchWaitMaxMs: number;
+  fetchMaxBytes: number;
+  partitionFetchMaxBytes: number;
+}
+
+export const DEFAULT_REPLICATION_SETTINGS: ReplicationSettings = {
+  lagTimeMaxMs: 10_000,
+  fetchWaitMaxMs: 500,
+  fetchMaxBytes: 10 * 1024 * 1024,
+  partitionFetchMaxBytes: 1024 * 1024,
+};
+
 export interface ReplicaManagerOptions {
   brokerId: number;
   logManager: LogManager;
   metadata: MetadataCache;
   purgatory: DelayedOperationPurgatory;
   logger: Logger;
+  /** Absent: no replication (ISR changes are not proposed; followers do not fetch). */
+  controller?: ControllerLink;
+  replication?: Partial<ReplicationSettings>;
+  now?: () => number;
+  /** Told of every committed ISR change this broker proposed (metrics). */
+  onIsrChange?: (kind: IsrProposal['kind'], p: Partition) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -70,6 +126,13 @@ export class ReplicaManager {
   readonly #metadata: MetadataCache;
   readonly #purgatory: DelayedOperationPurgatory;
   readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly replication: ReplicationSettings;
+  readonly #isr: IsrUpdater | undefined;
+  readonly #fetchers: ReplicaFetcherManager | undefined;
+  /** Highest broker epoch seen per follower: a fetch from an older incarnation is refused. */
+  readonly #followerBrokerEpochs = new Map<number, number>();
+  #isrTimer: NodeJS.Timeout | undefined;
   // topic -> partitions by number: two lookups without building a key string per request.
   readonly #partitions = new Map<string, (Partition | undefined)[]>();
 
@@ -79,6 +142,57 @@ export class ReplicaManager {
     this.#metadata = opts.metadata;
     this.#purgatory = opts.purgatory;
     this.#logger = opts.logger;
+    this.#now = opts.now ?? Date.now;
+    this.replication = { ...DEFAULT_REPLICATION_SETTINGS, ...opts.replication };
+    const controller = opts.controller;
+    if (controller) {
+      this.#isr = new IsrUpdater({
+        brokerId: this.brokerId,
+        lagTimeMaxMs: this.replication.lagTimeMaxMs,
+        now: this.#now,
+        isEligible: (id) => this.#metadata.isAlive(id),
+        canPropose: () => controller.brokerEpoch() >= 0,
+        alterPartition: (proposal) => controller.alterPartition(proposal),
+        applyCommittedState: (p, state) => this.#applyCommittedState(p, state),
+        onCommitted: (p, proposal) => opts.onIsrChange?.(proposal.kind, p),
+        logger: this.#logger,
+      });
+      this.#fetchers = new ReplicaFetcherManager({
+        brokerId: this.brokerId,
+        brokerEpoch: () => controller.brokerEpoch(),
+        fetchWaitMaxMs: this.replication.fetchWaitMaxMs,
+        fetchMaxBytes: this.replication.fetchMaxBytes,
+        partitionFetchMaxBytes: this.replication.partitionFetchMaxBytes,
+        logger: this.#logger,
+        afterWrite: (p) => this.#afterFollowerWrite(p),
+      });
+    }
+  }
+
+  /**
+   * Starts the periodic ISR shrink check (a silent follower triggers nothing by itself). Every
+   * replica.lag.time.max.ms / 2, as Kafka's isr-expiration task, so a laggard leaves between
+   * one and one and a half lag times after it last caught up.
+   */
+  startReplication(): void {
+    if (!this.#isr || this.#isrTimer) return;
+    const isr = this.#isr;
+    this.#isrTimer = setInterval(() => {
+      for (const p of this.hostedPartitions()) if (p.isLeader) isr.maybePropose(p);
+    }, Math.max(1, Math.floor(this.replication.lagTimeMaxMs / 2)));
+    this.#isrTimer.unref();
+  }
+
+  /** Stops the fetchers (waiting for their writes in progress) and the ISR checks. */
+  async stopReplication(): Promise<void> {
+    clearInterval(this.#isrTimer);
+    this.#isrTimer = undefined;
+    await this.#fetchers?.close();
+  }
+
+  /** The replica fetchers running now (diagnostics, tests). */
+  describeFetchers(): ReturnType<ReplicaFetcherManager['describe']> {
+    return this.#fetchers?.describe() ?? [];
   }
 
   getPartition(topic: string, partition: number): Partition | undefined {
@@ -128,6 +242,8 @@ export class ReplicaManager {
     p.log.appendAsLeader(records, epoch).then(
       (result) => {
         try {
+          // Followers long-polling on the LEO fetch the new batches now.
+          this.#purgatory.checkAndComplete(p.logEndKey);
           if (p.maybeIncrementHighWatermark()) this.#purgatory.checkAndComplete(p.key);
           if (acks !== 'all') {
             settle({ error: null, baseOffset: result.baseOffset, logStartOffset: result.logStartOffset, duplicate: result.duplicate });
@@ -294,6 +410,143 @@ export class ReplicaManager {
   }
 
   // -------------------------------------------------------------------------------------------
+  // Replica fetch (leader side)
+
+  /**
+   * Answers a follower's fetch (DESIGN §5): per partition an error, a diverging epoch, or the
+   * batches from its fetch offset up to the LEO (not the HW: a follower must copy uncommitted
+   * records, that is what commits them). A validated fetch offset is the follower's LEO: it
+   * moves the HW and the follower's caught-up time, and may let it rejoin the ISR. With no
+   * data, the fetch waits for an append (not a timer) up to maxWaitMs. Calls done exactly once
+   * unless cancelled.
+   */
+  replicaFetch(replicaId: number, brokerEpoch: number, requests: readonly ReplicaFetchPartitionRequest[], params: FetchParams, done: (results: ReplicaFetchPartitionData[]) => void): { cancel(): void } {
+    const knownBrokerEpoch = this.#followerBrokerEpochs.get(replicaId) ?? -1;
+    if (brokerEpoch < knownBrokerEpoch) {
+      // An older incarnation of the follower (a paused process outliving its restart) must not
+      // report an LEO: the log behind it may have been replaced since.
+      const error = new SluiceError('STALE_BROKER_EPOCH', `broker ${replicaId} fetched with broker epoch ${brokerEpoch}, but epoch ${knownBrokerEpoch} of it has fetched already; this incarnation is stale`, { brokerId: replicaId });
+      done(requests.map((r) => ({ topic: r.topic, partition: r.partition, error, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, diverging: null, records: EMPTY })));
+      return { cancel: () => undefined };
+    }
+    if (brokerEpoch > knownBrokerEpoch) this.#followerBrokerEpochs.set(replicaId, brokerEpoch);
+
+    const deadline = this.#now() + params.maxWaitMs;
+    let cancelled = false;
+    let parked: WatchedOperation | null = null;
+    const finish = (results: ReplicaFetchPartitionData[]): void => {
+      if (!cancelled) done(results);
+    };
+    const attempt = async (final: boolean): Promise<void> => {
+      const seen = requests.map((r) => this.#partitions.get(r.topic)?.[r.partition]);
+      const seenEpoch = seen.map((p) => p?.leaderEpoch ?? -1);
+      const results: ReplicaFetchPartitionData[] = new Array(requests.length);
+      let bytes = 0;
+      let answerNow = false;
+      for (let i = 0; i < requests.length; i++) {
+        const r = requests[i]!;
+        const budget = Math.min(r.maxBytes, params.maxBytes - bytes);
+        const data = await this.#readForFollower(replicaId, r, budget, bytes === 0);
+        if (data.error || data.diverging) answerNow = true;
+        bytes += data.records.length;
+        results[i] = data;
+      }
+      if (cancelled) return;
+      if (final || answerNow || bytes >= Math.max(1, params.minBytes) || deadline - this.#now() <= 0) {
+        finish(results);
+        return;
+      }
+      const seenEnd = results.map((r) => r.logEndOffset);
+      const keys = seen.flatMap((p) => (p ? [p.key, p.logEndKey] : []));
+      const op: DelayedOperation = {
+        tryComplete: () => {
+          for (let i = 0; i < requests.length; i++) {
+            const p = this.#partitions.get(requests[i]!.topic)?.[requests[i]!.partition];
+            if (p !== seen[i] || !p || !p.isLeader || p.leaderEpoch !== seenEpoch[i] || p.log.logEndOffset !== seenEnd[i]) {
+              run(false);
+              return true;
+            }
+          }
+          return false;
+        },
+        onExpire: () => run(true),
+      };
+      parked = this.#purgatory.tryCompleteElseWatch(op, keys, deadline - this.#now());
+    };
+    const run = (final: boolean): void => {
+      parked = null;
+      attempt(final).catch((err: unknown) => {
+        this.#logger.error({ err, replica: replicaId }, 'replica fetch failed unexpectedly');
+        const error = asSluiceError(err);
+        finish(requests.map((r) => ({ topic: r.topic, partition: r.partition, error, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, diverging: null, records: EMPTY })));
+      });
+    };
+    run(false);
+    return {
+      cancel: () => {
+        cancelled = true;
+        if (parked) this.#purgatory.cancel(parked);
+      },
+    };
+  }
+
+  async #readForFollower(replicaId: number, r: ReplicaFetchPartitionRequest, budget: number, mayExceedBudget: boolean): Promise<ReplicaFetchPartitionData> {
+    const { topic, partition } = r;
+    const failed = (error: SluiceError): ReplicaFetchPartitionData => ({ topic, partition, error, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, diverging: null, records: EMPTY });
+    const p = this.#partitions.get(topic)?.[partition];
+    if (p === undefined) return failed(this.#metadata.notLeaderError(topic, partition, this.brokerId));
+    const log = p.log;
+    const decision = decideLeaderFetch({
+      isLeader: p.isLeader,
+      leaderEpoch: p.leaderEpoch,
+      isReplica: p.replicas.includes(replicaId) && replicaId !== this.brokerId,
+      requestLeaderEpoch: r.currentLeaderEpoch,
+      fetchOffset: r.fetchOffset,
+      lastFetchedEpoch: r.lastFetchedEpoch,
+      logStartOffset: log.logStartOffset,
+      logEndOffset: log.logEndOffset,
+      latestEpoch: log.leaderEpochs.latestEpoch(),
+      endOffsetFor: (epoch) => log.leaderEpochs.endOffsetFor(epoch),
+    });
+    const context = { topic, partition, leaderEpoch: p.leaderEpoch };
+    switch (decision.kind) {
+      case 'error':
+        switch (decision.code) {
+          case 'FENCED_LEADER_EPOCH':
+            return failed(new SluiceError('FENCED_LEADER_EPOCH', `${topic}-${partition}: broker ${replicaId} fetched in leader epoch ${r.currentLeaderEpoch}, but the current one is ${p.leaderEpoch}; apply the latest metadata`, context));
+          case 'UNKNOWN_LEADER_EPOCH':
+            return failed(new SluiceError('UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: broker ${replicaId} fetched in leader epoch ${r.currentLeaderEpoch}, newer than this broker's ${p.leaderEpoch}; retry once it caught up with the controller`, context));
+          case 'NOT_LEADER':
+            return failed(this.#metadata.notLeaderError(topic, partition, this.brokerId));
+          case 'NOT_REPLICA':
+            return failed(new SluiceError('UNKNOWN_TOPIC_OR_PARTITION', `broker ${replicaId} is not an assigned replica of ${topic}-${partition} (replicas ${p.replicas.join(',')})`, context));
+          case 'OFFSET_OUT_OF_RANGE':
+            return failed(new SluiceError('OFFSET_OUT_OF_RANGE', `fetch offset ${r.fetchOffset} of broker ${replicaId} is outside the log [${log.logStartOffset}, ${log.logEndOffset}] of ${topic}-${partition}`, { ...context, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset }));
+        }
+        break;
+      case 'diverging':
+        // Not a validated LEO: the follower's records past the divergence are not the leader's,
+        // so its fetch offset must neither move the HW nor prove it caught up.
+        return { topic, partition, error: null, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, diverging: { epoch: decision.epoch, endOffset: decision.endOffset }, records: EMPTY };
+      case 'read':
+        break;
+    }
+    if (p.recordFollowerFetch(replicaId, r.fetchOffset, this.#now())) {
+      if (p.maybeIncrementHighWatermark()) this.#purgatory.checkAndComplete(p.key);
+      this.#isr?.maybePropose(p);
+    }
+    try {
+      let records = budget > 0 || mayExceedBudget ? await log.read(r.fetchOffset, { maxBytes: Math.max(budget, 1) }) : EMPTY;
+      if (!mayExceedBudget && records.length > budget) records = wholeBatchesWithin(records, budget);
+      return { topic, partition, error: null, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, diverging: null, records };
+    } catch (err) {
+      const error = asSluiceError(this.#withLeaderContext(err, topic, partition));
+      if (error.code === 'UNKNOWN') this.#logger.error({ err, topic, partition, replica: replicaId }, 'replica fetch read failed');
+      return failed(error);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
   // ListOffsets
 
   async listOffset(topic: string, partition: number, spec: 'earliest' | 'latest' | 'timestamp', timestamp: number): Promise<OffsetLookup> {
@@ -381,17 +634,49 @@ export class ReplicaManager {
         this.#logger.error({ err, topic: topic.name, partition: state.partition, epoch: state.leader_epoch }, 'cannot open partition log; the partition stays offline on this broker');
       }
     });
+    this.#syncFetchers();
+  }
+
+  /**
+   * Points the replica fetchers at the leaders of the partitions followed now. Becoming a
+   * follower truncates nothing here: the first fetch from the new leader finds any divergence
+   * by leader epoch (KIP-101), whereas cutting at the HW could drop committed records.
+   */
+  #syncFetchers(): void {
+    if (!this.#fetchers) return;
+    const followed: FollowedPartition[] = [];
+    for (const p of this.hostedPartitions()) {
+      if (p.isLeader || p.removed || p.leaderId < 0) continue;
+      followed.push({ partition: p, leaderId: p.leaderId, leaderAddress: this.#metadata.brokerAddress(p.leaderId) });
+    }
+    this.#fetchers.sync(followed);
   }
 
   #applyPartitionState(p: Partition, topic: CachedTopic, state: PartitionState__Output, key: string): void {
     p.minInsyncReplicas = topic.config['min.insync.replicas'];
     const config = logConfigFromTopicConfig(topic.config);
     if (!sameLogConfig(p.log, config)) p.log.updateConfig(config);
-    const change = p.applyState(state);
+    const change = p.applyState(state, this.#now());
     if (change === 'stale') return;
     p.maybeIncrementHighWatermark();
     // Parked requests re-check: a new HW may complete them, a lost leadership fails them.
     this.#purgatory.checkAndComplete(key);
+    if (p.isLeader) this.#isr?.maybePropose(p);
+  }
+
+  /** The state an AlterPartition answer carried (newer than the metadata push that will follow). */
+  #applyCommittedState(p: Partition, state: PartitionState__Output): void {
+    const topic = this.#metadata.topic(p.topic);
+    if (p.removed || !topic || topic.topicId !== p.topicId) return;
+    this.#applyPartitionState(p, topic, state, p.key);
+  }
+
+  #afterFollowerWrite(p: Partition): void {
+    if (!p.isLeader) return;
+    // The partition became leader while the fetcher's write was queued on its log.
+    p.ensureLeaderEpochStart();
+    this.#purgatory.checkAndComplete(p.logEndKey);
+    if (p.maybeIncrementHighWatermark()) this.#purgatory.checkAndComplete(p.key);
   }
 
   #attach(p: Partition): void {
@@ -467,11 +752,14 @@ function failedProduce(err: unknown): ProduceOutcome {
 
 /**
  * Consumers read below the HW only (DESIGN §5); the upper bound of the valid range reported to
- * them is therefore the HW, not the LEO.
+ * them is therefore the HW, not the LEO. An offset between the HW and the LEO is still not out
+ * of range (reads there return nothing and wait, as in Kafka): a newly elected leader's HW
+ * trails what the previous leader had committed until its followers report, and a consumer
+ * positioned at the old HW must wait a moment, not be reset to the earliest or latest offset.
  */
 function checkFetchOffset(log: PartitionLog, offset: number, hw: number): void {
   const logStartOffset = log.logStartOffset;
-  if (offset < logStartOffset || offset > hw) {
+  if (offset < logStartOffset || offset > Math.max(hw, log.logEndOffset)) {
     throw new SluiceError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside the readable range [${logStartOffset}, ${hw}] of ${log.topic}-${log.partition}; seek to an offset in that range`, {
       topic: log.topic,
       partition: log.partition,

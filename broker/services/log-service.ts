@@ -11,7 +11,7 @@ import type { ListOffsetsPartitionResult } from '../../proto/gen/sluice/v1/ListO
 import type { LogServiceHandlers } from '../../proto/gen/sluice/v1/LogService.ts';
 import type { ProducerIdManager } from '../producer-id-manager.ts';
 import type { FetchPartitionRequest, ReplicaManager } from '../replica-manager.ts';
-import { ProduceStreamSession, logIfUnexpected, toProduceResponse } from './produce-stream.ts';
+import { ProduceStreamSession, logIfUnexpected, raiseProduceReceiveWindow, toProduceResponse } from './produce-stream.ts';
 import { checkNonNegative, checkProduceRequest, checkTopicPartition } from './request-checks.ts';
 import { Subscription } from './subscription.ts';
 
@@ -43,6 +43,7 @@ export class LogService {
     this.#replicas = opts.replicas;
     this.#producerIds = opts.producerIds;
     this.#logger = opts.logger;
+    raiseProduceReceiveWindow(opts.logger);
     this.handlers = {
       Produce: (call, callback) => this.#guard('Produce', callback, () => this.#produce(call, callback)),
       ProduceStream: (call) => this.#produceStream(call),

@@ -3,6 +3,8 @@
 // (acks=leader) completes before an earlier one (acks=all, parked until the HW passes it): a
 // pipelining producer treats an out-of-order reply as a lost request and would retry or fail
 // batches that were in fact written.
+import * as diagnostics from 'node:diagnostics_channel';
+import type * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../../common/errors.ts';
 import { toErrorDetail, toServiceError } from '../../common/grpc-errors.ts';
@@ -14,6 +16,50 @@ import type { ProduceOutcome, ReplicaManager } from '../replica-manager.ts';
 import { checkProduceRequest } from './request-checks.ts';
 
 type Call = grpc.ServerDuplexStream<ProduceRequest__Output, ProduceResponse>;
+
+const PRODUCE_STREAM_PATH = '/sluice.v1.LogService/ProduceStream';
+
+/**
+ * HTTP/2 receive window (per stream and per connection) of a connection that carries a
+ * ProduceStream. HTTP/2 starts every window at 64 KiB and neither Node nor grpc-js (it has no
+ * server-side option) raises it: a producer may then have only 64 KiB on the wire before it
+ * must wait for a WINDOW_UPDATE, which the broker sends after its event loop has read the
+ * data. With 256 KiB batches that round trip between two busy event loops, not CPU, bounded
+ * produce throughput (bench/README.md). grpc-java's servers default to 1 MiB. The cost is
+ * memory: a broker that stops reading a stream (back-pressure) may have this much buffered per
+ * connection.
+ */
+export const PRODUCE_RECEIVE_WINDOW_BYTES = 4 * 1024 * 1024;
+
+let receiveWindowHooked = false;
+
+/**
+ * Raises the receive window of every HTTP/2 connection of this process that opens a
+ * ProduceStream, through Node's public `http2.server.stream.created` diagnostics channel
+ * (grpc-js does not expose its sessions). Idempotent: one process-wide hook, however many
+ * brokers (tests run several in one process) call it.
+ */
+export function raiseProduceReceiveWindow(logger: Logger, bytes = PRODUCE_RECEIVE_WINDOW_BYTES): void {
+  if (receiveWindowHooked) return;
+  receiveWindowHooked = true;
+  const raised = new WeakSet<http2.Http2Session>();
+  diagnostics.subscribe('http2.server.stream.created', (message) => {
+    const { stream, headers } = message as { stream: http2.ServerHttp2Stream; headers: http2.IncomingHttpHeaders };
+    if (headers[':path'] !== PRODUCE_STREAM_PATH) return;
+    const session = stream.session;
+    if (session === undefined || session.destroyed || raised.has(session)) return;
+    raised.add(session);
+    try {
+      // Connection window at once (a WINDOW_UPDATE); stream windows through SETTINGS, which by
+      // RFC 9113 §6.9.2 also enlarges the streams already open, this one included.
+      session.setLocalWindowSize(bytes);
+      session.settings({ initialWindowSize: bytes });
+    } catch (err) {
+      // A session closing under us: the producer reconnects and gets the window then.
+      logger.warn({ err }, 'could not raise the HTTP/2 receive window of a produce connection');
+    }
+  });
+}
 
 interface Slot {
   correlationId: number;

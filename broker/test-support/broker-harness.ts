@@ -30,7 +30,8 @@ export interface TestBroker {
 }
 
 export async function startTestBroker(
-  controller: FakeController,
+  // A FakeController, or the real one (anything with the address brokers dial).
+  controller: Pick<FakeController, 'address'>,
   opts: { id?: number; dataDir?: string; logger?: Logger; config?: Partial<BrokerConfig> } = {},
 ): Promise<TestBroker> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'sluice-broker-test-')));
@@ -46,6 +47,11 @@ export async function startTestBroker(
     retentionCheckIntervalMs: 60_000,
     flushCheckIntervalMs: 1_000,
     shutdownTimeoutMs: 2_000,
+    // Long enough that a test follower that never fetches is not dropped mid-test; replication
+    // tests shorten it.
+    replicaLagTimeMaxMs: 10_000,
+    replicaFetchWaitMaxMs: 500,
+    controlledShutdownTimeoutMs: 5_000,
     ...opts.config,
   };
   const broker = new Broker(config, { logger: opts.logger ?? silentLogger() });

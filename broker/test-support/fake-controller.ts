@@ -66,9 +66,12 @@ export class FakeController {
   readonly heartbeats: BrokerHeartbeat__Output[] = [];
   readonly adminCalls: RecordedAdminCall[] = [];
   readonly producerIdRequests: { broker_id: number; broker_epoch: number }[] = [];
+  readonly controlledShutdowns: { broker_id: number; broker_epoch: number }[] = [];
   adminResponder: AdminResponder = () => ({});
   producerIdBlockSize = 1000;
   heartbeatIntervalMs = 50;
+  /** The cluster id it registers brokers into and pushes with metadata. */
+  clusterId = FAKE_CLUSTER_ID;
 
   #server = new grpc.Server(GRPC_SERVER_OPTIONS);
   #sessions = new Set<Session>();
@@ -127,7 +130,7 @@ export class FakeController {
   #snapshot(): ClusterMetadata {
     return {
       version: this.#version,
-      cluster_id: FAKE_CLUSTER_ID,
+      cluster_id: this.clusterId,
       controller_id: FAKE_CONTROLLER_ID,
       live_brokers: [...this.#registered.values(), ...this.#otherBrokers],
       topics: this.#topics,
@@ -148,7 +151,7 @@ export class FakeController {
               this.#epochByIncarnation.set(r.incarnation_id, epoch);
             }
             this.#registered.set(r.broker_id, { broker_id: r.broker_id, host: r.host, port: r.port, rack: r.rack });
-            call.write({ registered: { broker_epoch: epoch, heartbeat_interval_ms: this.heartbeatIntervalMs, session_timeout_ms: 10 * this.heartbeatIntervalMs, cluster_id: FAKE_CLUSTER_ID, controller_id: FAKE_CONTROLLER_ID } });
+            call.write({ registered: { broker_epoch: epoch, heartbeat_interval_ms: this.heartbeatIntervalMs, session_timeout_ms: 10 * this.heartbeatIntervalMs, cluster_id: this.clusterId, controller_id: FAKE_CONTROLLER_ID } });
             call.write({ metadata: this.#snapshot() });
           } else if (msg.kind === 'heartbeat' && msg.heartbeat) {
             this.heartbeats.push(msg.heartbeat);
@@ -167,7 +170,10 @@ export class FakeController {
         callback(null, { first_producer_id: first, count: this.producerIdBlockSize });
       },
       AlterPartition: (_call, callback) => callback(toServiceError(new SluiceError('INVALID_REQUEST', 'the fake controller does not implement AlterPartition'))),
-      ControlledShutdown: (_call, callback) => callback(null, { remaining_leaderships: 0 }),
+      ControlledShutdown: (call, callback) => {
+        this.controlledShutdowns.push({ broker_id: call.request.broker_id, broker_epoch: call.request.broker_epoch });
+        callback(null, { remaining_leaderships: 0 });
+      },
     };
   }
 
