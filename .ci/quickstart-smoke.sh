@@ -25,7 +25,7 @@ for _ in $(seq 1 60); do
 done
 grep -q 'cluster is up' "$log" || { cat "$log"; echo "npm start did not come up in 30 s"; exit 1; }
 
-npx sluice topic create orders --partitions 6
+npx sluice topic create orders --partitions 6 --replication-factor 3
 seq 1 1000 | sed 's/.*/key-&:value-&/' | npx sluice produce orders --key-separator :
 count=$(npx sluice consume orders --from-beginning --print-offset --print-key --max-messages 1000 | wc -l)
 [ "$count" -eq 1000 ] || { echo "quickstart consumed $count records, expected 1000"; exit 1; }

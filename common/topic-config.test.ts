@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TOPIC_CONFIG, effectiveTopicConfig, parseTopicConfig, validatePartitionCount, validateTopicName } from './topic-config.ts';
+import { DEFAULT_TOPIC_CONFIG, MAX_MESSAGE_BYTES_LIMIT, effectiveTopicConfig, parseTopicConfig, validatePartitionCount, validateTopicName } from './topic-config.ts';
+import { MAX_GRPC_MESSAGE_BYTES } from './proto.ts';
 import { SluiceError } from './errors.ts';
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -25,6 +26,13 @@ describe('topic config', () => {
     expect(cfg['min.insync.replicas']).toBe(2);
     expect(cfg['retention.ms']).toBe(DEFAULT_TOPIC_CONFIG['retention.ms']);
     expect(cfg['max.message.bytes']).toBe(1_048_588);
+  });
+
+  it('caps max.message.bytes at 63 MiB, below the gRPC message limit, so any accepted batch can be fetched', () => {
+    expect(MAX_MESSAGE_BYTES_LIMIT).toBe(MAX_GRPC_MESSAGE_BYTES - 1024 * 1024);
+    expect(parseTopicConfig({ 'max.message.bytes': '66060288' })).toEqual({ 'max.message.bytes': 66_060_288 });
+    expect(() => parseTopicConfig({ 'max.message.bytes': '66060289' })).toThrow(/max.message.bytes must be <= 66060288/);
+    expect(codeOf(() => parseTopicConfig({ 'max.message.bytes': MAX_GRPC_MESSAGE_BYTES }))).toBe('INVALID_CONFIG');
   });
 
   it('refuses unknown keys, naming the known ones', () => {

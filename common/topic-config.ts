@@ -6,6 +6,9 @@ import { SluiceError } from './errors.ts';
 
 const MAX_INT32 = 2_147_483_647;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** 63 MiB: MAX_GRPC_MESSAGE_BYTES (common/proto.ts, 64 MiB) less 1 MiB for the fetch reply's
+ *  other fields. Spelt out rather than imported so the schema module stays free of gRPC. */
+export const MAX_MESSAGE_BYTES_LIMIT = 66_060_288;
 
 /** JSON schema of `spec.config` (and of the config map of CreateTopic). Every key is described. */
 export const TOPIC_CONFIG_SCHEMA = {
@@ -37,8 +40,10 @@ export const TOPIC_CONFIG_SCHEMA = {
       description: 'Age in milliseconds at which a segment is rolled even if not full, so that retention can delete it.',
     },
     'max.message.bytes': {
-      type: 'integer', minimum: 0, maximum: MAX_INT32, default: 1_048_588,
-      description: 'Largest record batch in bytes the topic accepts (after compression). Larger batches are refused with MESSAGE_TOO_LARGE.',
+      type: 'integer', minimum: 0, maximum: MAX_MESSAGE_BYTES_LIMIT, default: 1_048_588,
+      description: 'Largest record batch in bytes the topic accepts (after compression). Larger batches are refused with MESSAGE_TOO_LARGE. ' +
+        'At most 63 MiB: a batch travels whole in one gRPC message (64 MiB limit, less room for the rest of the reply), ' +
+        'so a larger one could be written but never fetched by a consumer or follower.',
     },
     'flush.messages': {
       type: 'integer', minimum: 1, maximum: MAX_SAFE, default: MAX_SAFE,

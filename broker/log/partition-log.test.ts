@@ -438,6 +438,23 @@ describe('truncateTo', () => {
     await log.close();
   });
 
+  it('at the log end still drops epoch entries starting at or after the offset, durably', async () => {
+    const log = await openLog(await tempDir());
+    await fill(log, 2);
+    const before = log.leaderEpochs.entries();
+    // A leader elected at offset 6 that appended nothing before losing leadership.
+    log.leaderEpochs.assign(before.at(-1)!.epoch + 5, 6);
+    await log.truncateTo(100);
+    expect(log.leaderEpochs.entries(), 'entries below the offset stay').toHaveLength(before.length + 1);
+    await log.truncateTo(6);
+    expect(log.logEndOffset).toBe(6);
+    expect(log.leaderEpochs.entries()).toEqual(before);
+    await log.close();
+    const reopened = await openLog(log.dir);
+    expect(reopened.leaderEpochs.entries()).toEqual(before);
+    await reopened.close();
+  });
+
   it('restarts an empty log at a new offset', async () => {
     const log = await openLog(await tempDir());
     await fill(log, 4);

@@ -825,7 +825,14 @@ export class PartitionLog {
     return this.#public(async () => {
       this.#checkOpen();
       if (!Number.isSafeInteger(offset) || offset < 0) throw new SluiceError('INVALID_REQUEST', `cannot truncate to offset ${offset}`, this.#details);
-      if (offset >= this.logEndOffset) return;
+      if (offset >= this.logEndOffset) {
+        // No records to drop, but an epoch may have been assigned at or after `offset` (a leader
+        // elected here that wrote nothing yet): Kafka drops those entries too, or this replica
+        // would later answer a follower's epoch query with an end offset its log never reached.
+        this.leaderEpochs.truncateFromEnd(offset);
+        await this.leaderEpochs.flush();
+        return;
+      }
       // A seal still in flight would write index files of a segment that is being cut.
       await this.#durabilityChain;
       if (offset < this.#segments[0]!.baseOffset) {

@@ -12,24 +12,45 @@ import type { ContextOf } from '../program.ts';
 export const DEFAULT_DEV_DATA_DIR = '.sluice/dev';
 /** Above this the default ports of brokers would run into the HTTP port range (9192+). */
 const MAX_DEV_BROKERS = 64;
+/** Three brokers: the smallest cluster where an RF=3, min.insync.replicas=2 topic survives a
+ *  broker failure, so the failover walkthrough in the README works on the defaults. */
+export const DEFAULT_DEV_BROKERS = 3;
+/** Shorter than the controller's default (10 s) so a restarted broker leads its preferred
+ *  partitions again soon enough for someone watching `sluice cluster describe`. */
+export const DEV_LEADER_REBALANCE_INTERVAL_MS = 5_000;
+/** Long enough after a crash that the controller (6 s session timeout) has fenced the broker
+ *  and moved its leaderships, so the new leaders and the shrunk ISR can be seen before it returns. */
+export const DEV_BROKER_RESTART_DELAY_MS = 15_000;
+/** A broker that dies again this soon after we restarted it is crash-looping: leave it down. */
+const CRASH_LOOP_WINDOW_MS = 30_000;
 
 interface DevOptions {
   brokers: number;
   dataDir: string;
   fresh?: boolean;
+  restart: boolean;
+  leaderRebalanceIntervalMs: number;
 }
 
 export function registerDevCommand(program: Command, contextOf: ContextOf): void {
   program
     .command('dev')
     .description('run a local cluster (a controller and brokers as separate processes) in the foreground')
-    .option('--brokers <n>', 'number of brokers', (v) => parseInteger('--brokers', v, { min: 1, max: MAX_DEV_BROKERS }), 1)
+    .option('--brokers <n>', 'number of brokers', (v) => parseInteger('--brokers', v, { min: 1, max: MAX_DEV_BROKERS }), DEFAULT_DEV_BROKERS)
     .option('--data-dir <dir>', 'where the cluster keeps its data and logs', DEFAULT_DEV_DATA_DIR)
     .option('--fresh', 'delete the data dir first and start empty')
+    .option('--no-restart', `leave a broker that died unexpectedly down (default: restart it after ${DEV_BROKER_RESTART_DELAY_MS / 1000} s)`)
+    .option('--leader-rebalance-interval-ms <ms>', 'how often the controller moves leadership back to preferred replicas that are in sync; 0 = never',
+      (v) => parseInteger('--leader-rebalance-interval-ms', v, { min: 0, max: 86_400_000 }), DEV_LEADER_REBALANCE_INTERVAL_MS)
     .addHelpText('after', `
 Ports: controller 9090 (gRPC) and 9190 (HTTP); broker i 9092+i (gRPC) and 9192+i (HTTP,
-/metrics). Each process logs to <data-dir>/logs/<name>.log. Killing a broker process
-(kill -9 PID) is a real failure: watch the others take over with \`sluice cluster describe\`.
+/metrics). Each process logs to <data-dir>/logs/<name>.log.
+
+Killing a broker process (kill -9 PID, PIDs are printed at start) is a real failure: after the
+controller's session timeout (6 s) the others take over its leaderships and it leaves the ISR;
+watch with \`sluice cluster describe\`. ${DEV_BROKER_RESTART_DELAY_MS / 1000} s after a broker died unexpectedly, sluice dev
+starts it again (unless --no-restart): it catches up, rejoins the ISR and, after the
+preferred-leader rebalance interval, leads its preferred partitions again.
 Ctrl-C stops brokers first (controlled shutdown), then the controller.`)
     .action(async (opts: DevOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -43,6 +64,7 @@ Ctrl-C stops brokers first (controlled shutdown), then the controller.`)
       let stopping: Promise<void> | undefined;
       let signals = 0;
       let finish: (() => void) | undefined;
+      const restartTimers = new Set<NodeJS.Timeout>();
       const finished = new Promise<void>((resolve) => { finish = resolve; });
       const onSignal = (signal: NodeJS.Signals) => {
         signals++;
@@ -50,6 +72,8 @@ Ctrl-C stops brokers first (controlled shutdown), then the controller.`)
           warn(ctx.io, `\n${signal} again: killing every process now.`);
           process.exit(130);
         }
+        for (const t of restartTimers) clearTimeout(t);
+        restartTimers.clear();
         warn(ctx.io, `\n${signal}: stopping brokers, then the controller (press Ctrl-C again to kill them)...`);
         stopping = (cluster?.stop() ?? Promise.resolve()).then(() => finish?.());
       };
@@ -58,7 +82,12 @@ Ctrl-C stops brokers first (controlled shutdown), then the controller.`)
       try {
         if (ctx.io.stderrIsTty) warn(ctx.io, `Starting a controller and ${opts.brokers} broker${opts.brokers === 1 ? '' : 's'} in ${dataDir} ...`);
         try {
-          cluster = await EmbeddedCluster.start({ dataDir, brokers: opts.brokers, basePorts: true });
+          cluster = await EmbeddedCluster.start({
+            dataDir,
+            brokers: opts.brokers,
+            basePorts: true,
+            controllerArgs: ['--leader-rebalance-interval-ms', String(opts.leaderRebalanceIntervalMs)],
+          });
         } catch (err) {
           if (signals > 0) return;
           throw err;
@@ -68,7 +97,30 @@ Ctrl-C stops brokers first (controlled shutdown), then the controller.`)
           await cluster.stop();
           return;
         }
-        cluster.on('exit', (exit) => reportExit(ctx.io, exit));
+        const running = cluster;
+        const lastRestart = new Map<number, number>();
+        running.on('exit', (exit) => {
+          if (exit.expected) return;
+          // Only brokers come back on their own: without the controller nothing can be elected,
+          // and its crash is worth the user's full attention.
+          const restartable = opts.restart && exit.role === 'broker' && signals === 0;
+          const since = lastRestart.get(exit.id);
+          const crashLoop = since !== undefined && Date.now() - since < CRASH_LOOP_WINDOW_MS;
+          reportExit(ctx.io, exit, restartable && !crashLoop ? 'restart' : crashLoop ? 'crash-loop' : 'none');
+          if (!restartable || crashLoop) return;
+          const timer = setTimeout(() => {
+            restartTimers.delete(timer);
+            if (signals > 0) return;
+            lastRestart.set(exit.id, Date.now());
+            running.startBroker(exit.id).then(
+              (info) => warn(ctx.io, `Broker ${exit.id} restarted (pid ${info.pid}): it catches up from the leaders and rejoins the ISR; \`sluice cluster describe\` shows it.`),
+              (err: unknown) => {
+                if (signals === 0) warn(ctx.io, `Broker ${exit.id} could not be restarted: ${(err as Error).message}`);
+              },
+            );
+          }, DEV_BROKER_RESTART_DELAY_MS);
+          restartTimers.add(timer);
+        });
         if (ctx.output === 'json') printJson(ctx.io, devStatusJson(cluster));
         else printLine(ctx.io, devStatusText(cluster, ctx.io.env));
         await finished;
@@ -96,11 +148,15 @@ export function removeDevDataDir(dataDir: string): void {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
-function reportExit(io: CliIo, exit: ChildExit): void {
-  if (exit.expected) return;
+function reportExit(io: CliIo, exit: ChildExit, next: 'restart' | 'crash-loop' | 'none'): void {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
   const who = exit.role === 'controller' ? 'The controller' : `Broker ${exit.id}`;
-  warn(io, `${who} (pid ${exit.pid}) ${how}; its log is ${exit.logFile}. The other processes keep running; Ctrl-C stops them.`);
+  const then = next === 'restart'
+    ? ` The others take over its leaderships once the controller fences it; restarting it in ${DEV_BROKER_RESTART_DELAY_MS / 1000} s.`
+    : next === 'crash-loop'
+      ? ` It died again within ${CRASH_LOOP_WINDOW_MS / 1000} s of its restart, so it stays down: see its log.`
+      : ' The other processes keep running; Ctrl-C stops them.';
+  warn(io, `${who} (pid ${exit.pid}) ${how}; its log is ${exit.logFile}.${then}`);
 }
 
 function devStatusJson(cluster: EmbeddedCluster): unknown {
@@ -130,7 +186,7 @@ function devStatusText(cluster: EmbeddedCluster, env: Record<string, string | un
     `Bootstrap servers: ${cluster.bootstrapServers}`,
     '',
     'Try this in another terminal:',
-    `  ${sluice} topic create ${topic} --partitions 3`,
+    `  ${sluice} topic create ${topic} --partitions 3${cluster.brokers.length >= 3 ? ' --replication-factor 3' : ''}`,
     `  printf 'k1:hello\\nk2:world\\n' | ${sluice} produce ${topic} --key-separator :`,
     `  ${sluice} consume ${topic} --from-beginning --print-key`,
     `  ${sluice} cluster describe`,
