@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSluiceProto } from '../common/proto.ts';
-import { encodeProduceRequest } from './produce-stream.ts';
+import { encodeRecordBatch } from '../common/record-batch.ts';
+import { encodeProduceRequest, produceRequestHeadroom } from './produce-stream.ts';
 
 const decode = (buf: Buffer) => loadSluiceProto().proto.sluice.v1.LogService.service.ProduceStream.requestDeserialize(buf);
 
@@ -23,5 +24,26 @@ describe('ProduceRequest encoding', () => {
 
   it('refuses values the wire format would silently mangle', () => {
     expect(() => encodeProduceRequest({ topic: 't', partition: -1, acks: 'ACKS_ALL', records: Buffer.alloc(1), correlation_id: 1 })).toThrow(/partition -1/);
+  });
+
+  it('frames a batch encoded with headroom in place, without copying it', () => {
+    const topic = 'orders-ü';
+    const records = encodeRecordBatch([{ value: Buffer.alloc(70_000, 5), timestamp: 1 }], { headroom: produceRequestHeadroom(topic) });
+    const before = Buffer.from(records);
+    for (const correlationId of [1, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {
+      const encoded = encodeProduceRequest({ topic, partition: 2 ** 31 - 1, acks: 'ACKS_ALL', timeout_ms: 2 ** 31 - 1, records, correlation_id: correlationId, recordsHeadroom: produceRequestHeadroom(topic) });
+      expect(encoded.buffer).toBe(records.buffer);
+      expect(encoded.byteOffset + encoded.length).toBe(records.byteOffset + records.length);
+      const decoded = decode(encoded);
+      expect(decoded).toEqual({ topic, partition: 2 ** 31 - 1, acks: 'ACKS_ALL', timeout_ms: 2 ** 31 - 1, records: before, correlation_id: correlationId });
+    }
+    expect(records.equals(before)).toBe(true);
+  });
+
+  it('copies when the headroom is too small for the fields', () => {
+    const records = encodeRecordBatch([{ value: Buffer.from('x') }], { headroom: 4 });
+    const encoded = encodeProduceRequest({ topic: 't', partition: 0, acks: 'ACKS_LEADER', records, correlation_id: 9, recordsHeadroom: 4 });
+    expect(encoded.buffer).not.toBe(records.buffer);
+    expect(decode(encoded)).toMatchObject({ topic: 't', records, correlation_id: 9 });
   });
 });

@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../common/errors.ts';
 import { fromServiceError } from '../common/grpc-errors.ts';
 import { loadSluiceProto } from '../common/proto.ts';
+import { withHeadroom } from '../common/record-batch.ts';
 import type { LogServiceClient } from '../proto/gen/sluice/v1/LogService.ts';
 import type { ProduceRequest } from '../proto/gen/sluice/v1/ProduceRequest.ts';
 import type { ProduceResponse__Output } from '../proto/gen/sluice/v1/ProduceResponse.ts';
@@ -32,13 +33,42 @@ function writeVarint(buf: Buffer, n: number, pos: number): number {
   return pos;
 }
 
+// Largest varints of the header fields: int32 fields are written as unsigned here (negative
+// values are refused), and correlation ids stay below 2^53, which is 8 varint bytes.
+const MAX_INT32_VARINT = 5;
+const MAX_SAFE_INTEGER_VARINT = 8;
+
+/**
+ * Bytes to reserve in front of a record batch (encodeRecordBatch's `headroom`) so that
+ * encodeProduceRequest can frame it for `topic` in place, whatever the other fields hold.
+ */
+export function produceRequestHeadroom(topic: string): number {
+  const topicBytes = Buffer.byteLength(topic, 'utf8');
+  return (
+    1 + MAX_INT32_VARINT + topicBytes + // topic
+    1 + MAX_INT32_VARINT + // partition
+    1 + 1 + // acks
+    1 + MAX_INT32_VARINT + // timeout_ms
+    1 + MAX_SAFE_INTEGER_VARINT + // correlation_id
+    1 + MAX_INT32_VARINT // records: tag and length
+  );
+}
+
+/** A produce request whose records may have been encoded with produceRequestHeadroom(topic) bytes in front. */
+export interface OutgoingProduceRequest extends ProduceRequest {
+  recordsHeadroom?: number;
+}
+
 /**
  * sluice.v1.ProduceRequest in protobuf wire format, written directly: protobufjs would build a
  * writer chain and copy the 256 KiB records field through it for every batch, which is the
- * hot path of the producer. Field numbers and types follow proto/sluice/v1/log.proto; the
- * round trip through the generated decoder is checked by produce-stream.test.ts.
+ * hot path of the producer. The records field goes last (protobuf readers accept fields in
+ * any order), so when the batch was encoded with headroom the other fields are written into
+ * the bytes just before it and the batch is not copied at all; grpc-js then makes the one copy
+ * that frames the message. Field numbers and types follow proto/sluice/v1/log.proto; the round
+ * trip through the generated decoder is checked by produce-stream.test.ts.
  */
-export function encodeProduceRequest(req: ProduceRequest): Buffer {
+export function encodeProduceRequest(req: OutgoingProduceRequest): Buffer {
   const topic = req.topic ?? '';
   const topicBytes = Buffer.byteLength(topic, 'utf8');
   const partition = req.partition ?? 0;
@@ -49,14 +79,20 @@ export function encodeProduceRequest(req: ProduceRequest): Buffer {
   if (partition < 0 || timeoutMs < 0 || !Number.isSafeInteger(correlationId) || correlationId < 0) {
     throw new SluiceError('INVALID_REQUEST', `cannot encode a produce request with partition ${partition}, timeout ${timeoutMs}, correlation id ${correlationId}`);
   }
-  const size =
+  const headerSize =
     1 + sizeOfVarint(topicBytes) + topicBytes +
     1 + sizeOfVarint(partition) +
     1 + sizeOfVarint(acks) +
     1 + sizeOfVarint(timeoutMs) +
-    1 + sizeOfVarint(records.length) + records.length +
-    1 + sizeOfVarint(correlationId);
-  const buf = Buffer.allocUnsafe(size);
+    1 + sizeOfVarint(correlationId) +
+    1 + sizeOfVarint(records.length);
+  let buf: Buffer;
+  if ((req.recordsHeadroom ?? 0) >= headerSize) {
+    buf = withHeadroom(records, headerSize);
+  } else {
+    buf = Buffer.allocUnsafe(headerSize + records.length);
+    buf.set(records, headerSize);
+  }
   let pos = 0;
   buf[pos++] = 0x0a; // 1: topic, length-delimited
   pos = writeVarint(buf, topicBytes, pos);
@@ -67,12 +103,13 @@ export function encodeProduceRequest(req: ProduceRequest): Buffer {
   pos = writeVarint(buf, acks, pos);
   buf[pos++] = 0x20; // 4: timeout_ms, varint
   pos = writeVarint(buf, timeoutMs, pos);
+  buf[pos++] = 0x30; // 6: correlation_id, varint
+  pos = writeVarint(buf, correlationId, pos);
   buf[pos++] = 0x2a; // 5: records, length-delimited
   pos = writeVarint(buf, records.length, pos);
-  buf.set(records, pos);
-  pos += records.length;
-  buf[pos++] = 0x30; // 6: correlation_id, varint
-  writeVarint(buf, correlationId, pos);
+  if (pos !== headerSize) {
+    throw new SluiceError('UNKNOWN', `produce request encoder wrote a ${pos}-byte header where it sized ${headerSize}`);
+  }
   return buf;
 }
 
@@ -91,7 +128,7 @@ export interface ProduceStreamHandlers<T> {
 
 export class ProduceStream<T> {
   readonly address: string;
-  private readonly call: grpc.ClientDuplexStream<ProduceRequest, ProduceResponse__Output>;
+  private readonly call: grpc.ClientDuplexStream<OutgoingProduceRequest, ProduceResponse__Output>;
   private readonly handlers: ProduceStreamHandlers<T>;
   // Map iteration is insertion order, so the first entry is always the oldest request.
   private readonly inFlight = new Map<number, InFlight<T>>();
@@ -102,7 +139,7 @@ export class ProduceStream<T> {
     this.address = address;
     this.handlers = handlers;
     const { proto } = loadSluiceProto();
-    this.call = client.makeBidiStreamRequest<ProduceRequest, ProduceResponse__Output>(
+    this.call = client.makeBidiStreamRequest<OutgoingProduceRequest, ProduceResponse__Output>(
       PRODUCE_STREAM_PATH,
       encodeProduceRequest,
       proto.sluice.v1.LogService.service.ProduceStream.responseDeserialize,
@@ -125,7 +162,7 @@ export class ProduceStream<T> {
     return undefined;
   }
 
-  send(request: ProduceRequest, payload: T, expectReply: boolean, now: number): void {
+  send(request: OutgoingProduceRequest, payload: T, expectReply: boolean, now: number): void {
     if (this.dead) throw new SluiceError('BROKER_NOT_AVAILABLE', `the produce stream to ${this.address} is closed`);
     const correlationId = this.nextCorrelationId++;
     request.correlation_id = correlationId;

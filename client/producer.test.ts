@@ -97,6 +97,28 @@ describe('producer: sending', () => {
     expect(appendedOf('full').map((e) => e.records)).toEqual(Array(10).fill(5));
   });
 
+  it('reuses the buffers of acknowledged full batches without mixing up their bytes', async () => {
+    cluster.createTopic('reuse', 2);
+    // Full batches of five 100-byte records take pooled buffers; waves after the first
+    // encode into buffers whose earlier batches were acknowledged.
+    const p = producer({ lingerMs: 60_000, batchSize: 61 + 136 * 5 });
+    await p.connect();
+    const sent: string[][] = [[], []];
+    for (let wave = 0; wave < 4; wave++) {
+      const metas = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => {
+          const value = `w${wave}-${i}-`.padEnd(100, String.fromCharCode(97 + ((wave * 40 + i) % 26)));
+          const partition = i % 2;
+          sent[partition]!.push(value);
+          return p.send({ topic: 'reuse', partition, value });
+        }),
+      );
+      expect(metas).toHaveLength(40);
+    }
+    expect(values('reuse', 0)).toEqual(sent[0]);
+    expect(values('reuse', 1)).toEqual(sent[1]);
+  });
+
   it('flush() sends lingering records at once and resolves when they are acknowledged', async () => {
     cluster.createTopic('flush', 1);
     const p = producer({ lingerMs: 60_000 });

@@ -23,11 +23,21 @@ interface PreparedSend {
   partition: number | undefined;
   record: PendingRecord;
   bytes: number;
-  /** maxBlockMs after send() was called. */
+  /** maxBlockMs after send() was called; set when the send has to wait. */
   deadline: number;
 }
 
 const HOUSEKEEPING_INTERVAL_MS = 100;
+
+// send() takes its promise's settle functions through one shared executor instead of a new
+// closure (and closure context) per record: the Promise constructor calls it synchronously, so
+// nothing can run between it and the reads that follow.
+let capturedResolve: (metadata: RecordMetadata) => void = () => {};
+let capturedReject: (error: SluiceError) => void = () => {};
+function captureSettlers(resolve: (metadata: RecordMetadata) => void, reject: (error: SluiceError) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
 
 function asSluiceError(err: unknown): SluiceError {
   return err instanceof SluiceError ? err : new SluiceError('UNKNOWN', err instanceof Error ? err.message : String(err), {}, { cause: err });
@@ -111,31 +121,32 @@ export class Producer<K = RawData, V = RawData> {
 
   /** Resolves once the record is acknowledged as `acks` asks; rejects with a SluiceError. */
   send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
-    let resolve!: (metadata: RecordMetadata) => void;
-    let reject!: (error: SluiceError) => void;
-    const promise = new Promise<RecordMetadata>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
+    const promise = new Promise<RecordMetadata>(captureSettlers);
+    const resolve = capturedResolve;
+    const reject = capturedReject;
     if (this.closed) {
       reject(new SluiceError('CLOSED', 'the producer is closed; create a new one to send more records'));
       return promise;
     }
+    // One clock read per record: the default timestamp, the append time and the maxBlockMs
+    // deadline are all "when send() was called".
+    const now = Date.now();
     let prepared: PreparedSend;
     try {
-      prepared = this.prepare(record, resolve, reject);
+      prepared = this.prepare(record, resolve, reject, now);
     } catch (err) {
       this.failRecord(reject, asSluiceError(err));
       return promise;
     }
     if (this.ready && this.blockedHead === this.blocked.length) {
       try {
-        if (this.tryAppend(prepared)) return promise;
+        if (this.tryAppend(prepared, now)) return promise;
       } catch (err) {
         this.failRecord(reject, asSluiceError(err));
         return promise;
       }
     }
+    prepared.deadline = now + this.options.maxBlockMs;
     this.block(prepared);
     return promise;
   }
@@ -196,7 +207,7 @@ export class Producer<K = RawData, V = RawData> {
     for (const w of this.flushWaiters.splice(0)) w.resolve();
   }
 
-  private prepare(input: ProducerRecord<K, V>, resolve: PendingRecord['resolve'], reject: PendingRecord['reject']): PreparedSend {
+  private prepare(input: ProducerRecord<K, V>, resolve: PendingRecord['resolve'], reject: PendingRecord['reject'], now: number): PreparedSend {
     let record = input;
     if (typeof record !== 'object' || record === null) {
       throw new SluiceError('INVALID_REQUEST', 'send() takes a record object such as { topic, value, key?, headers?, partition?, timestamp? }');
@@ -218,7 +229,7 @@ export class Producer<K = RawData, V = RawData> {
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
       throw new SluiceError('INVALID_REQUEST', `record partition must be a whole number >= 0 or absent (got ${String(partition)})`, { topic });
     }
-    const timestamp = record.timestamp ?? Date.now();
+    const timestamp = record.timestamp ?? now;
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new SluiceError('INVALID_TIMESTAMP', `record timestamp must be milliseconds since the epoch, a whole number >= 0 (got ${String(timestamp)})`, { topic });
     }
@@ -230,7 +241,7 @@ export class Producer<K = RawData, V = RawData> {
       throw new SluiceError('MESSAGE_TOO_LARGE', `a record of about ${bytes} bytes does not fit in bufferMemory (${this.options.bufferMemory} bytes); raise bufferMemory or send smaller records`, { topic });
     }
     const pending: PendingRecord = { key, value, headers, timestamp, id: this.nextRecordId++, resolve, reject };
-    return { topic, partition, record: pending, bytes, deadline: Date.now() + this.options.maxBlockMs };
+    return { topic, partition, record: pending, bytes, deadline: 0 };
   }
 
   private normalizeHeaders(headers: unknown, topic: string): RecordHeader[] {
@@ -248,7 +259,7 @@ export class Producer<K = RawData, V = RawData> {
   }
 
   /** Appends if metadata and memory allow; false means "wait". Throws for a record that can never be appended. */
-  private tryAppend(p: PreparedSend): boolean {
+  private tryAppend(p: PreparedSend, now: number): boolean {
     const info = this.metadata.topic(p.topic);
     if (info === undefined) return false;
     const count = info.partitions.length;
@@ -268,7 +279,7 @@ export class Producer<K = RawData, V = RawData> {
         throw new SluiceError('INVALID_PARTITIONS', `the partitioner chose partition ${partition} for topic "${p.topic}", which has ${count} partitions`, { topic: p.topic });
       }
     }
-    const { newBatch, batchFull } = this.accumulator.append(p.topic, partition, p.record, p.bytes, Date.now());
+    const { newBatch, batchFull } = this.accumulator.append(p.topic, partition, p.record, p.bytes, now);
     if (newBatch || batchFull) this.sender.wake();
     return true;
   }
@@ -295,12 +306,13 @@ export class Producer<K = RawData, V = RawData> {
   private drainBlocked(): void {
     if (this.draining || !this.ready) return;
     this.draining = true;
+    const now = Date.now();
     try {
       while (this.blockedHead < this.blocked.length) {
         const p = this.blocked[this.blockedHead]!;
         let appended: boolean;
         try {
-          appended = this.tryAppend(p);
+          appended = this.tryAppend(p, now);
         } catch (err) {
           this.blockedHead++;
           this.failRecord(p.record.reject, asSluiceError(err));

@@ -50,6 +50,10 @@ export class ProducerBatch {
   closed = false;
   /** The RecordBatch bytes, encoded once at first send and resent unchanged on retries. */
   encoded: Buffer | null = null;
+  /** Bytes reserved in front of `encoded`, in its allocation, for framing it without a copy. */
+  headroom = 0;
+  /** The BatchBufferPool buffer `encoded` was written into, if any. */
+  pooled: Buffer | null = null;
   /** Idempotent producers: sequence of the first record, -1 until first sent. */
   baseSequence = -1;
   /** Producer id, epoch and sequence currently written in `encoded`. */
@@ -111,6 +115,20 @@ export class PartitionQueue {
   }
 }
 
+/** What append() did, for the sender: whether it has something new to look at. */
+export interface AppendResult {
+  readonly newBatch: boolean;
+  readonly batchFull: boolean;
+}
+
+// The four possible answers, made once: append() runs for every record sent.
+const APPEND_RESULTS: readonly AppendResult[] = [
+  Object.freeze({ newBatch: false, batchFull: false }),
+  Object.freeze({ newBatch: false, batchFull: true }),
+  Object.freeze({ newBatch: true, batchFull: false }),
+  Object.freeze({ newBatch: true, batchFull: true }),
+];
+
 export interface AccumulatorOptions {
   batchSize: number;
   bufferMemory: number;
@@ -119,6 +137,10 @@ export interface AccumulatorOptions {
 
 export class RecordAccumulator {
   readonly partitions = new Map<string, PartitionQueue>();
+  // The same queues by topic, then partition number: the per-record lookups (send() asks twice
+  // per record) then use the topic string the application passed, whose hash V8 keeps, instead
+  // of building and hashing a "topic-partition" key each time.
+  private readonly byTopic = new Map<string, (PartitionQueue | undefined)[]>();
   /** Batches holding records whose promises are not settled yet. */
   readonly incomplete = new Set<ProducerBatch>();
   readonly options: AccumulatorOptions;
@@ -131,11 +153,16 @@ export class RecordAccumulator {
   }
 
   queue(topic: string, partition: number): PartitionQueue {
-    const key = topicPartitionKey(topic, partition);
-    let q = this.partitions.get(key);
+    let queues = this.byTopic.get(topic);
+    if (queues === undefined) {
+      queues = [];
+      this.byTopic.set(topic, queues);
+    }
+    let q = queues[partition];
     if (q === undefined) {
       q = new PartitionQueue(topic, partition);
-      this.partitions.set(key, q);
+      queues[partition] = q;
+      this.partitions.set(topicPartitionKey(topic, partition), q);
     }
     return q;
   }
@@ -147,7 +174,7 @@ export class RecordAccumulator {
 
   /** Whether appending a record of `bytes` to this partition would open a new batch. */
   startsNewBatch(topic: string, partition: number, bytes: number): boolean {
-    const open = this.partitions.get(topicPartitionKey(topic, partition))?.openBatch();
+    const open = this.byTopic.get(topic)?.[partition]?.openBatch();
     return open === undefined || open.bytes + bytes > this.options.batchSize;
   }
 
@@ -155,7 +182,7 @@ export class RecordAccumulator {
    * Adds a record to the partition's open batch (opening one if needed). A record larger than
    * batchSize gets a batch of its own. Reports whether the sender has something new to look at.
    */
-  append(topic: string, partition: number, record: PendingRecord, bytes: number, now: number): { newBatch: boolean; batchFull: boolean } {
+  append(topic: string, partition: number, record: PendingRecord, bytes: number, now: number): AppendResult {
     const q = this.queue(topic, partition);
     let batch = q.openBatch();
     let batchFull = false;
@@ -178,7 +205,7 @@ export class RecordAccumulator {
       batch.closed = true;
       batchFull = true;
     }
-    return { newBatch, batchFull };
+    return APPEND_RESULTS[(newBatch ? 2 : 0) + (batchFull ? 1 : 0)]!;
   }
 
   /** The batch's records are settled: give its memory back. */

@@ -12,12 +12,13 @@
 import { SluiceError, type ErrorCode } from '../common/errors.ts';
 import { fromErrorDetail } from '../common/grpc-errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { crc32c } from '../common/crc32c.ts';
-import { encodeRecordBatch } from '../common/record-batch.ts';
+import { encodeRecordBatch, restampProducerState } from '../common/record-batch.ts';
+import { MAX_TOPIC_NAME_LENGTH } from '../common/topic-config.ts';
 import { callUnary, type ConnectionPool } from './connection-pool.ts';
 import type { ClusterMetadata } from './cluster-metadata.ts';
 import type { Acks as AcksOption, Compression, ProducerInterceptor } from './client-options.ts';
-import { ProduceStream } from './produce-stream.ts';
+import { BatchBufferPool } from './batch-buffer-pool.ts';
+import { ProduceStream, produceRequestHeadroom } from './produce-stream.ts';
 import type { PartitionQueue, ProducerBatch, RecordAccumulator } from './record-accumulator.ts';
 import type { Acks } from '../proto/gen/sluice/v1/Acks.ts';
 import type { ProduceResponse__Output } from '../proto/gen/sluice/v1/ProduceResponse.ts';
@@ -31,6 +32,9 @@ export interface SenderOptions {
   requestTimeoutMs: number;
   deliveryTimeoutMs: number;
   compression: Compression;
+  /** Sizes the pool of batch buffers (BatchBufferPool). */
+  batchSize: number;
+  bufferMemory: number;
 }
 
 export interface ProducerIdentity {
@@ -56,30 +60,15 @@ const STALE_METADATA = new Set<ErrorCode>(['LEADER_NOT_AVAILABLE', 'UNKNOWN_TOPI
 
 const ACKS_TO_PROTO: Record<string, Acks> = { all: 'ACKS_ALL', 1: 'ACKS_LEADER', 0: 'ACKS_NONE' };
 
+// Pooled batch buffers leave room in front for the ProduceRequest framing of any valid topic
+// name (Kafka's rules: at most 249 ASCII characters).
+const POOLED_FRAMING_ROOM = produceRequestHeadroom('t'.repeat(MAX_TOPIC_NAME_LENGTH));
+// Free pooled buffers kept at most: enough to cover the full batches a busy producer has in
+// flight, small enough not to matter to an application's memory.
+const MAX_POOLED_FREE_BYTES = 16 * 1024 * 1024;
+
 const SEQUENCE_MODULO = 2 ** 31;
 const MAX_BACKOFF_MS = 1000;
-
-// Producer-state fields of the RecordBatch v2 header (common/record-batch.ts) and the CRC
-// that covers them.
-const CRC_OFFSET = 17;
-const ATTRIBUTES_OFFSET = 21;
-const PRODUCER_ID_OFFSET = 43;
-const PRODUCER_EPOCH_OFFSET = 51;
-const BASE_SEQUENCE_OFFSET = 53;
-
-/**
- * Rewrites producer id, epoch and base sequence of an encoded single batch and its CRC: how a
- * retry keeps its records' bytes when its sequence moved (a predecessor failed for good) or the
- * producer id was renewed. Kafka's producer does the same (ProducerBatch.resetProducerState).
- */
-export function restampProducerState(buf: Buffer, producerId: number, producerEpoch: number, baseSequence: number): void {
-  const hi = Math.floor(producerId / 2 ** 32);
-  buf.writeInt32BE(hi, PRODUCER_ID_OFFSET);
-  buf.writeUInt32BE(producerId - hi * 2 ** 32, PRODUCER_ID_OFFSET + 4);
-  buf.writeInt16BE(producerEpoch, PRODUCER_EPOCH_OFFSET);
-  buf.writeInt32BE(baseSequence, BASE_SEQUENCE_OFFSET);
-  buf.writeUInt32BE(crc32c(buf, ATTRIBUTES_OFFSET, buf.length), CRC_OFFSET);
-}
 
 function addSequence(seq: number, n: number): number {
   return (((seq + n) % SEQUENCE_MODULO) + SEQUENCE_MODULO) % SEQUENCE_MODULO;
@@ -91,6 +80,7 @@ export class Sender {
   private readonly options: SenderOptions;
   private readonly streams = new Map<string, ProduceStream<ProducerBatch>>();
   private readonly acks: Acks;
+  private readonly buffers: BatchBufferPool;
   private inFlightCount = 0;
   private runScheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -104,6 +94,7 @@ export class Sender {
     this.deps = deps;
     this.options = deps.options;
     this.acks = ACKS_TO_PROTO[String(deps.options.acks)]!;
+    this.buffers = new BatchBufferPool(deps.options.batchSize + POOLED_FRAMING_ROOM, Math.min(MAX_POOLED_FREE_BYTES, deps.options.bufferMemory));
   }
 
   /** Asks any broker for a producer id, retrying within the timeout. */
@@ -159,6 +150,8 @@ export class Sender {
         this.failBatch(q, batch, this.deliveryTimeoutError(batch));
       }
     }
+    // An idle producer gives its pooled batch buffers back to the GC.
+    if (this.deps.accumulator.incomplete.size === 0) this.buffers.clear();
   }
 
   /** Fails every batch, queued or in flight (close with a timeout, fatal errors). */
@@ -258,7 +251,7 @@ export class Sender {
     q.inFlight.push(batch);
     this.inFlightCount++;
     stream.send(
-      { topic: q.topic, partition: q.partition, acks: this.acks, timeout_ms: this.options.requestTimeoutMs, records: batch.encoded! },
+      { topic: q.topic, partition: q.partition, acks: this.acks, timeout_ms: this.options.requestTimeoutMs, records: batch.encoded!, recordsHeadroom: batch.headroom },
       batch,
       this.options.acks !== 0,
       now,
@@ -273,14 +266,27 @@ export class Sender {
       q.nextSequence = addSequence(q.nextSequence, batch.records.length);
     }
     if (batch.encoded === null) {
+      const headroom = produceRequestHeadroom(q.topic);
+      // Compressed batches come out of zlib at a size only known afterwards: right-sized, unpooled.
+      const pooled = this.options.compression === 'none' ? this.buffers.take(headroom + batch.bytes) : undefined;
       try {
         batch.encoded = encodeRecordBatch(batch.records, {
           compression: this.options.compression,
           producerId: identity?.producerId ?? -1,
           producerEpoch: identity?.producerEpoch ?? -1,
           baseSequence: identity ? batch.baseSequence : -1,
+          // Room for the ProduceRequest fields, so the request is framed around the batch
+          // without copying it (see encodeProduceRequest).
+          headroom,
+          buffer: pooled,
         });
+        batch.headroom = headroom;
+        if (pooled !== undefined) {
+          if (batch.encoded.buffer === pooled.buffer) batch.pooled = pooled;
+          else this.buffers.give(pooled);
+        }
       } catch (err) {
+        if (pooled !== undefined) this.buffers.give(pooled);
         // Never sent: give the sequence back so the next batch does not leave a gap.
         if (identity !== null) {
           q.nextSequence = batch.baseSequence;
@@ -291,6 +297,13 @@ export class Sender {
       batch.stampedProducerId = identity?.producerId ?? -1;
       batch.stampedProducerEpoch = identity?.producerEpoch ?? -1;
       batch.stampedSequence = identity ? batch.baseSequence : -1;
+      // Retries resend `encoded`, never re-encode: the serialized keys, values and headers can
+      // be collected now instead of living (twice, with the batch) until the acknowledgement.
+      for (const r of batch.records) {
+        r.key = null;
+        r.value = null;
+        r.headers = undefined;
+      }
       return;
     }
     if (
@@ -337,11 +350,25 @@ export class Sender {
       // A duplicate (an idempotent retry of something already written) carries the offset of
       // the original write, which is exactly what the first attempt would have returned.
       this.completeBatch(batch, reply.base_offset);
+      this.recycle(batch);
     } else {
       this.onBatchError(q, batch, error, address);
     }
     this.afterInFlightChange(q);
     this.wake();
+  }
+
+  /**
+   * Gives an acknowledged batch's pooled buffer back. Only after a reply: grpc-js keeps the
+   * serialized request (a view of this buffer) queued until it frames and writes it, which
+   * under flow control can be long after write() returned; a reply proves that happened. An
+   * acks=0 write callback does not (grpc-js may call it before framing), nor does a failure.
+   */
+  private recycle(batch: ProducerBatch): void {
+    if (batch.pooled === null) return;
+    this.buffers.give(batch.pooled);
+    batch.pooled = null;
+    batch.encoded = null;
   }
 
   private onWritten(batch: ProducerBatch): void {

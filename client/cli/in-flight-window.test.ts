@@ -44,7 +44,31 @@ describe('InFlightWindow', () => {
     await w.drain();
   });
 
-  it('refuses a limit below one', () => {
+  it('counts enter() and leave() like track(), and wakes waiters only at resumeAt', async () => {
+    const w = new InFlightWindow(4, { resumeAt: 1 });
+    for (let i = 0; i < 4; i++) w.enter();
+    expect(w.hasRoom).toBe(false);
+    let admitted = false;
+    void w.admit().then(() => { admitted = true; });
+    w.leave();
+    w.leave();
+    await tick();
+    // Room for two, but the waiter sleeps until the count is down to resumeAt.
+    expect(w.hasRoom).toBe(true);
+    expect(admitted).toBe(false);
+    w.leave();
+    await tick();
+    expect(admitted).toBe(true);
+    let drained = false;
+    void w.drain().then(() => { drained = true; });
+    w.leave();
+    await tick();
+    expect(drained).toBe(true);
+  });
+
+  it('refuses a limit below one, and a resumeAt outside [0, limit)', () => {
     expect(() => new InFlightWindow(0)).toThrow(RangeError);
+    expect(() => new InFlightWindow(4, { resumeAt: 4 })).toThrow(RangeError);
+    expect(() => new InFlightWindow(4, { resumeAt: -1 })).toThrow(RangeError);
   });
 });
