@@ -129,7 +129,7 @@ function parseTotals(stdout: string): Omit<RunResult, 'load'> | null {
  * returns once the controller has it, and the brokers hear of it a moment later.
  */
 async function waitForTopic(bootstrap: string, topic: string, timeoutMs = 15_000): Promise<void> {
-  const admin = new Admin({ bootstrapServers: [bootstrap], logger: silentLogger() });
+  const admin = new Admin({ bootstrapServers: bootstrap.split(","), logger: silentLogger() });
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
