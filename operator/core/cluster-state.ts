@@ -82,7 +82,13 @@ export interface ClusterState {
   readonly topics: readonly TopicRecord[];
 }
 
-export type FenceReason = 'session_expired' | 'session_closed' | 'new_incarnation';
+/**
+ * session_expired: no heartbeat for the session timeout. session_closed: the stream closed after
+ * a controlled shutdown. new_incarnation: the broker restarted. pod_lost (Kubernetes): its Pod was
+ * deleted, failed or evicted, or its node is not ready — fenced at once, without waiting for the
+ * session to lapse.
+ */
+export type FenceReason = 'session_expired' | 'session_closed' | 'new_incarnation' | 'pod_lost';
 /**
  * Why a partition changed. For a change that moved leadership this is also the election reason
  * (the `reason` label of sluice_leader_elections_total); 'alter_partition' never moves it.

@@ -30,6 +30,7 @@ import {
   type BrokerRecord,
   type BrokerRegistrationInput,
   type ClusterState,
+  type FenceReason,
   type Outcome,
 } from '../core/cluster-state.ts';
 import { toClusterMetadata } from '../core/metadata-view.ts';
@@ -77,6 +78,13 @@ export interface BrokerSessionsOptions {
   readonly heartbeatIntervalMs: number;
   readonly controllerId: number;
   readonly logger: Logger;
+  /**
+   * Checks a registration before it is committed, inside the commit queue: throws a SluiceError to
+   * refuse it, or returns it (possibly with facts the shell knows better, such as the rack). The
+   * Kubernetes shell refuses brokers whose Pod is gone or failed and takes the rack from the
+   * node's zone; the local shell admits everyone as they are.
+   */
+  readonly admitRegistration?: (input: BrokerRegistrationInput) => BrokerRegistrationInput;
 }
 
 export interface HeartbeatSeen {
@@ -157,6 +165,31 @@ export class BrokerSessions {
     }));
   }
 
+  /**
+   * Fences a broker now, whatever its incarnation, as a lapsed session would be (persisted, then
+   * pushed), and ends its stream: for a shell that knows the broker is gone before its session
+   * lapses (its Pod was deleted or failed). Resolves with whether anything changed; rejects when
+   * the change could not be persisted.
+   */
+  async fence(brokerId: number, reason: FenceReason, why: string): Promise<boolean> {
+    if (this.#closed) return false;
+    return this.#o.committed.commit(
+      (state): Outcome<boolean> => {
+        const outcome = fenceBroker(state, { brokerId, reason });
+        return { ...outcome, result: outcome.state !== state };
+      },
+      (fenced) => {
+        const live = this.#liveness.get(brokerId);
+        if (live) {
+          live.cancelTimer?.();
+          this.#liveness.delete(brokerId);
+          if (live.session?.open) this.#refuse(live.session, new SluiceError('BROKER_NOT_AVAILABLE', `broker ${brokerId} was fenced: ${why}`, { brokerId }));
+        }
+        if (fenced) this.#o.logger.warn({ broker: brokerId, reason }, `broker fenced: ${why}`);
+      },
+    );
+  }
+
   /** Ends every stream (brokers reconnect to the next controller) and stops the lapse timers. */
   close(): void {
     this.#closed = true;
@@ -186,7 +219,7 @@ export class BrokerSessions {
       await this.#o.committed.commit(
         (state) => {
           this.#refuseDuplicate(input, session);
-          return registerBroker(state, input);
+          return registerBroker(state, this.#o.admitRegistration ? this.#o.admitRegistration(input) : input);
         },
         (record, state) => this.#attach(session, record, state),
       );
