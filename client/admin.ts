@@ -197,13 +197,7 @@ export class Admin {
     this.options = o;
     this.logger = clientLogger(o.logger, 'admin', o.clientId);
     this.pool = new ConnectionPool(o.clientId);
-    this.metadataCache = new ClusterMetadata(this.pool, {
-      bootstrapServers: o.bootstrapServers,
-      requestTimeoutMs: o.requestTimeoutMs,
-      retryBackoffMs: o.retryBackoffMs,
-      metadataMaxAgeMs: o.metadataMaxAgeMs,
-      logger: this.logger,
-    });
+    this.metadataCache = ClusterMetadata.forClient(this.pool, o, this.logger);
   }
 
   async createTopic(input: CreateTopicInput): Promise<TopicDescription> {

@@ -78,6 +78,12 @@ export class ClusterMetadata {
     this.options = options;
   }
 
+  /** The metadata cache of a producer, consumer or admin client, from its resolved options. */
+  static forClient(pool: ConnectionPool, o: Omit<ClusterMetadataOptions, 'logger'>, logger: Logger): ClusterMetadata {
+    const { bootstrapServers, requestTimeoutMs, retryBackoffMs, metadataMaxAgeMs } = o;
+    return new ClusterMetadata(pool, { bootstrapServers, requestTimeoutMs, retryBackoffMs, metadataMaxAgeMs, logger });
+  }
+
   /** Starts the periodic refresh (metadataMaxAgeMs). */
   start(): void {
     if (this.periodicTimer || this.closed) return;

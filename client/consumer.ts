@@ -34,13 +34,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> {
     this.options = o;
     this.logger = clientLogger(o.logger, 'consumer', o.clientId);
     this.pool = new ConnectionPool(o.clientId);
-    this.metadata = new ClusterMetadata(this.pool, {
-      bootstrapServers: o.bootstrapServers,
-      requestTimeoutMs: o.requestTimeoutMs,
-      retryBackoffMs: o.retryBackoffMs,
-      metadataMaxAgeMs: o.metadataMaxAgeMs,
-      logger: this.logger,
-    });
+    this.metadata = ClusterMetadata.forClient(this.pool, o, this.logger);
     this.keyDeserializer = resolveDeserializer(o.keyDeserializer);
     this.valueDeserializer = resolveDeserializer(o.valueDeserializer);
     this.fetcher = new Fetcher({

@@ -71,13 +71,7 @@ export class Producer<K = RawData, V = RawData> {
     this.options = o;
     this.logger = clientLogger(o.logger, 'producer', o.clientId);
     this.pool = new ConnectionPool(o.clientId);
-    this.metadata = new ClusterMetadata(this.pool, {
-      bootstrapServers: o.bootstrapServers,
-      requestTimeoutMs: o.requestTimeoutMs,
-      retryBackoffMs: o.retryBackoffMs,
-      metadataMaxAgeMs: o.metadataMaxAgeMs,
-      logger: this.logger,
-    });
+    this.metadata = ClusterMetadata.forClient(this.pool, o, this.logger);
     this.accumulator = new RecordAccumulator({ batchSize: o.batchSize, bufferMemory: o.bufferMemory, lingerMs: o.lingerMs });
     this.partitioner = typeof o.partitioner === 'string' ? partitioners[o.partitioner]() : o.partitioner;
     this.keySerializer = resolveSerializer(o.keySerializer);
