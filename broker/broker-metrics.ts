@@ -1,7 +1,11 @@
-// The broker's Prometheus registry (one per process, DESIGN §10). Partition gauges are computed
-// at scrape time from the hosted partitions, so the produce and fetch paths never touch a
-// metric; only the ISR change counters are counted as changes commit.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+// The broker's Prometheus registry (one per process, DESIGN §10; the list is docs/metrics.md).
+// Partition gauges are computed at scrape time from the hosted partitions, so they cost the
+// produce and fetch paths nothing and vanish with the partition. The hot paths only add to
+// counters and one histogram, keyed by strings they already hold.
+import { statfs } from 'node:fs/promises';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SluiceError } from '../common/errors.ts';
+import { countRecords } from '../common/record-batch.ts';
 
 export interface FollowerSample {
   replica: number;
@@ -20,10 +24,38 @@ export interface LeaderPartitionSample {
   followers: readonly FollowerSample[];
 }
 
+export interface HostedPartitionSample {
+  topic: string;
+  partition: number;
+  isLeader: boolean;
+  /** Bytes of all the replica's segments. */
+  sizeBytes: number;
+}
+
 export interface BrokerMetricsSource {
   /** The partitions this broker currently leads. */
   leaderPartitions(): Iterable<LeaderPartitionSample>;
+  /** Every partition replica this broker hosts, leader or follower. */
+  hostedPartitions(): Iterable<HostedPartitionSample>;
+  /** The data directory, whose file system the log-dir gauges describe. */
+  dataDir: string;
 }
+
+/** Record-batch traffic, as ReplicaManager sees it (the hot paths call these). */
+export interface TrafficListener {
+  /** A leader appended a producer's batches (not called for a recognised duplicate). */
+  producedIn(topic: string, bytes: number, messages: number): void;
+  /** Batches read for a consumer (Fetch, Subscribe). */
+  sentOut(topic: string, records: Buffer): void;
+  /** A follower appended batches fetched from its leader. */
+  replicatedIn(topic: string, bytes: number): void;
+}
+
+/**
+ * Times one request: `method` is the gRPC method, `startedAt` a performance.now() reading,
+ * `error` what the caller was answered (null = ok).
+ */
+export type RequestObserver = (method: string, startedAt: number, error: SluiceError | string | null) => void;
 
 export interface BrokerMetrics {
   readonly registry: Registry;
@@ -31,7 +63,12 @@ export interface BrokerMetrics {
   readonly isrShrinks: Counter;
   /** sluice_isr_expands_total: ISR expansions this broker proposed and the controller committed. */
   readonly isrExpands: Counter;
+  readonly traffic: TrafficListener;
+  readonly observeRequest: RequestObserver;
 }
+
+/** Request latency buckets, seconds: sub-millisecond appends up to long-poll fetches. */
+const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export function createBrokerMetrics(source: BrokerMetricsSource, brokerId: number): BrokerMetrics {
   const registry = new Registry();
@@ -78,7 +115,109 @@ export function createBrokerMetrics(source: BrokerMetricsSource, brokerId: numbe
     },
   });
 
+  new Gauge({
+    name: 'sluice_log_size_bytes',
+    help: 'Bytes of all log segments of a partition replica this broker hosts (leader or follower).',
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of source.hostedPartitions()) this.set({ topic: s.topic, partition: String(s.partition) }, s.sizeBytes);
+    },
+  });
+  new Gauge({
+    name: 'sluice_broker_partitions',
+    help: 'Partition replicas this broker hosts, leader or follower.',
+    registers: [registry],
+    collect() {
+      let n = 0;
+      for (const _ of source.hostedPartitions()) n++;
+      this.set(n);
+    },
+  });
+  new Gauge({
+    name: 'sluice_broker_leader_partitions',
+    help: 'Partitions this broker leads.',
+    registers: [registry],
+    collect() {
+      let n = 0;
+      for (const s of source.hostedPartitions()) if (s.isLeader) n++;
+      this.set(n);
+    },
+  });
+  new Gauge({
+    name: 'sluice_log_dir_total_bytes',
+    help: 'Size of the file system that holds the broker\'s data directory.',
+    registers: [registry],
+    async collect() {
+      const fs = await statfs(source.dataDir);
+      this.set(fs.blocks * fs.bsize);
+    },
+  });
+  new Gauge({
+    name: 'sluice_log_dir_free_bytes',
+    help: 'Bytes still available to the broker on the file system of its data directory; appends fail with STORAGE_ERROR at 0.',
+    registers: [registry],
+    async collect() {
+      const fs = await statfs(source.dataDir);
+      this.set(fs.bavail * fs.bsize);
+    },
+  });
+
   const isrShrinks = new Counter({ name: 'sluice_isr_shrinks_total', help: 'ISR shrinks this broker proposed as leader and the controller committed.', registers: [registry] });
   const isrExpands = new Counter({ name: 'sluice_isr_expands_total', help: 'ISR expansions this broker proposed as leader and the controller committed.', registers: [registry] });
-  return { registry, isrShrinks, isrExpands };
+
+  // Per-topic traffic counters. A topic's series go away once this broker hosts none of its
+  // partitions (moved away or deleted), so topic churn cannot grow the scrape without bound.
+  // `counted` remembers the names only, to know which series to look at.
+  const counted = new Set<string>();
+  const perTopic = (name: string, help: string): Counter<'topic'> =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['topic'],
+      registers: [registry],
+      collect() {
+        const hosted = new Set<string>();
+        for (const s of source.hostedPartitions()) hosted.add(s.topic);
+        for (const topic of counted) if (!hosted.has(topic)) this.remove({ topic });
+      },
+    });
+  const bytesIn = perTopic('sluice_bytes_in_total', 'Record-batch bytes this broker appended as leader from producers (idempotent retries it recognised are not counted).');
+  const messagesIn = perTopic('sluice_messages_in_total', 'Records this broker appended as leader from producers.');
+  const bytesOut = perTopic('sluice_bytes_out_total', 'Record-batch bytes this broker sent to consumers (Fetch and Subscribe; not to followers).');
+  const messagesOut = perTopic('sluice_messages_out_total', 'Records this broker sent to consumers, counted from the batch headers.');
+  const replicationIn = perTopic('sluice_replication_bytes_in_total', 'Record-batch bytes this broker appended as follower from partition leaders.');
+  const traffic: TrafficListener = {
+    producedIn(topic, bytes, messages) {
+      counted.add(topic);
+      bytesIn.inc({ topic }, bytes);
+      messagesIn.inc({ topic }, messages);
+    },
+    sentOut(topic, records) {
+      if (records.length === 0) return;
+      counted.add(topic);
+      bytesOut.inc({ topic }, records.length);
+      messagesOut.inc({ topic }, countRecords(records));
+    },
+    replicatedIn(topic, bytes) {
+      counted.add(topic);
+      replicationIn.inc({ topic }, bytes);
+    },
+  };
+
+  const duration = new Histogram({
+    name: 'sluice_request_duration_seconds',
+    help:
+      'Time from receiving a request to answering it, by gRPC method (ProduceStream and ReplicaFetch per request on the stream) and result ' +
+      '(ok, or the Sluice error code answered). Fetch and ReplicaFetch include their long-poll wait.',
+    labelNames: ['method', 'result'],
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  });
+  const observeRequest: RequestObserver = (method, startedAt, error) => {
+    const result = error === null ? 'ok' : typeof error === 'string' ? error : error.code;
+    duration.observe({ method, result }, (performance.now() - startedAt) / 1000);
+  };
+  return { registry, isrShrinks, isrExpands, traffic, observeRequest };
 }

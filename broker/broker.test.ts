@@ -62,6 +62,23 @@ function reflectedServices(address: string): Promise<string[]> {
   });
 }
 
+async function scrape(b: TestBroker): Promise<string> {
+  const res = await fetch(`${b.httpUrl}/metrics`);
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+/** Series (name{labels} exactly as exposed) -> value. */
+function metricValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
 describe('broker lifecycle with the controller', () => {
   let controller: FakeController;
   let b: TestBroker;
@@ -117,9 +134,38 @@ describe('broker lifecycle with the controller', () => {
     expect(text).toMatch(/sluice_partition_high_watermark\{[^}]*topic="kept",partition="0"[^}]*\} 2/);
     expect(text).toMatch(/sluice_partition_log_end_offset\{[^}]*topic="kept",partition="0"[^}]*\} 2/);
     expect(text).toMatch(/sluice_partition_isr_size\{[^}]*topic="kept",partition="0"[^}]*\} 1/);
-    // Followed partitions are not the leader's to report.
-    expect(text).not.toMatch(/topic="moving"/);
+    // Followed partitions are not the leader's to report, but their size on disk is this broker's.
+    expect(text).not.toMatch(/sluice_partition_\w+\{[^}]*topic="moving"/);
+    expect(text).toMatch(/sluice_log_size_bytes\{[^}]*topic="moving",partition="0"[^}]*\} 0/);
     expect(text).toMatch(/process_cpu_user_seconds_total/);
+  });
+
+  it('counts bytes and records in and out per topic, and times requests by method and result', async () => {
+    const batch = encodeRecordBatch([{ value: Buffer.from('one') }, { value: Buffer.from('two') }, { value: Buffer.from('three') }]);
+    const before = metricValues(await scrape(b));
+    await rpc((cb) => b.log.Produce({ topic: 'kept', partition: 0, acks: 'ACKS_LEADER', records: batch }, cb));
+    const f = await rpc<FetchResponse__Output>((cb) => b.log.Fetch({ partitions: [{ topic: 'kept', partition: 0, fetch_offset: 0 }] }, cb));
+    const refused = await rpcError((cb) => b.log.Produce({ topic: 'moving', partition: 0, acks: 'ACKS_LEADER', records: record('x') }, cb));
+    expect(fromServiceError(refused).code).toBe('NOT_LEADER');
+
+    const text = await scrape(b);
+    const after = metricValues(text);
+    const grew = (series: string): number => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+    expect(grew('sluice_bytes_in_total{topic="kept",broker="0"}')).toBe(batch.length);
+    expect(grew('sluice_messages_in_total{topic="kept",broker="0"}')).toBe(3);
+    expect(grew('sluice_bytes_out_total{topic="kept",broker="0"}')).toBe(f.partitions[0]!.records.length);
+    expect(grew('sluice_messages_out_total{topic="kept",broker="0"}')).toBe(Number(f.partitions[0]!.high_watermark));
+    expect(grew('sluice_request_duration_seconds_count{broker="0",method="Produce",result="ok"}')).toBe(1);
+    expect(grew('sluice_request_duration_seconds_count{broker="0",method="Produce",result="NOT_LEADER"}')).toBe(1);
+    expect(grew('sluice_request_duration_seconds_count{broker="0",method="Fetch",result="ok"}')).toBe(1);
+    expect(after.get('sluice_log_size_bytes{topic="kept",partition="0",broker="0"}')).toBeGreaterThan(batch.length);
+    expect(after.get('sluice_broker_partitions{broker="0"}')).toBe(4);
+    expect(after.get('sluice_broker_leader_partitions{broker="0"}')).toBe(3);
+    const total = after.get('sluice_log_dir_total_bytes{broker="0"}')!;
+    const free = after.get('sluice_log_dir_free_bytes{broker="0"}')!;
+    expect(total).toBeGreaterThan(0);
+    expect(free).toBeGreaterThan(0);
+    expect(free).toBeLessThanOrEqual(total);
   });
 
   it('becomes leader when the controller moves leadership here with a newer epoch', async () => {
@@ -148,6 +194,8 @@ describe('broker lifecycle with the controller', () => {
     expect(fromServiceError(await ended).code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
     const err = await rpcError((cb) => b.log.Produce({ topic: 'doomed', partition: 0, acks: 'ACKS_LEADER', records: record('x') }, cb));
     expect(fromServiceError(err).code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    // Its series leave the scrape with it: per-partition gauges and per-topic counters alike.
+    expect(await scrape(b)).not.toMatch(/topic="doomed"/);
   });
 
   it('serves a re-created topic (new topic id, same name) from an empty log', async () => {

@@ -6,7 +6,7 @@ import { SluiceError } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import type { ClusterMetadata__Output } from '../proto/gen/sluice/v1/ClusterMetadata.ts';
 import type { BrokerConfig } from './broker-config.ts';
-import { createBrokerMetrics, type BrokerMetrics, type LeaderPartitionSample } from './broker-metrics.ts';
+import { createBrokerMetrics, type BrokerMetrics, type HostedPartitionSample, type LeaderPartitionSample } from './broker-metrics.ts';
 import { clusterIdVerdict, readBrokerIdentity, writeBrokerIdentity } from './cluster-identity.ts';
 import { movableLeaderships, runControlledShutdown } from './controlled-shutdown.ts';
 import { ControllerSession } from './controller-session.ts';
@@ -65,7 +65,14 @@ export class Broker {
     const logger = this.logger;
     this.#logs = new LogManager({ dataDir: config.dataDir, defaults: DEFAULT_LOG_CONFIG, logger });
     const purgatory = new DelayedOperationPurgatory((err) => logger.error({ err }, 'delayed operation failed; dropped it'));
-    this.#metrics = createBrokerMetrics({ leaderPartitions: () => this.#leaderSamples() }, config.id);
+    this.#metrics = createBrokerMetrics(
+      {
+        leaderPartitions: () => this.#leaderSamples(),
+        hostedPartitions: () => this.#hostedSamples(),
+        dataDir: config.dataDir,
+      },
+      config.id,
+    );
     this.#replicas = new ReplicaManager({
       brokerId: config.id,
       logManager: this.#logs,
@@ -81,20 +88,22 @@ export class Broker {
       },
       replication: { lagTimeMaxMs: config.replicaLagTimeMaxMs, fetchWaitMaxMs: config.replicaFetchWaitMaxMs },
       onIsrChange: (kind) => (kind === 'shrink' ? this.#metrics.isrShrinks : this.#metrics.isrExpands).inc(),
+      traffic: this.#metrics.traffic,
     });
     const producerIds = new ProducerIdManager(() => {
       if (!this.#session) throw new SluiceError('BROKER_NOT_AVAILABLE', 'the broker is starting; retry shortly');
       return this.#session.allocateProducerIds();
     });
-    this.#logService = new LogService({ replicas: this.#replicas, producerIds, logger });
-    this.#replicaService = new ReplicaService({ replicas: this.#replicas, logger });
+    const observeRequest = this.#metrics.observeRequest;
+    this.#logService = new LogService({ replicas: this.#replicas, producerIds, logger, observeRequest });
+    this.#replicaService = new ReplicaService({ replicas: this.#replicas, logger, observeRequest });
     this.#adminService = new AdminService({ controllerAddress: config.controller, brokerId: config.id, replicas: this.#replicas, logger });
     this.#grpc = new BrokerGrpcServer({
       log: this.#logService.handlers,
       metadata: metadataServiceHandlers(this.metadata, logger),
       admin: this.#adminService.handlers,
       replica: this.#replicaService.handlers,
-    });
+    }, observeRequest);
     this.#http = new BrokerHttpServer({ host: config.bindHost, port: config.httpPort, registry: this.#metrics.registry, logger, notReadyReason: () => this.#notReadyReason() });
   }
 
@@ -245,6 +254,12 @@ export class Broker {
     if (this.#ready) return null;
     if ((this.#session?.brokerEpoch ?? -1) < 0) return `not registered with the controller at ${this.config.controller}`;
     return 'waiting for the first cluster metadata';
+  }
+
+  *#hostedSamples(): IterableIterator<HostedPartitionSample> {
+    for (const p of this.#replicas.hostedPartitions()) {
+      yield { topic: p.topic, partition: p.partition, isLeader: p.isLeader, sizeBytes: p.log.sizeInBytes() };
+    }
   }
 
   *#leaderSamples(): IterableIterator<LeaderPartitionSample> {

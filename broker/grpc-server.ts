@@ -9,7 +9,9 @@ import type { AdminServiceHandlers } from '../proto/gen/sluice/v1/AdminService.t
 import type { LogServiceHandlers } from '../proto/gen/sluice/v1/LogService.ts';
 import type { MetadataServiceHandlers } from '../proto/gen/sluice/v1/MetadataService.ts';
 import type { ReplicaServiceHandlers } from '../proto/gen/sluice/v1/ReplicaService.ts';
+import type { RequestObserver } from './broker-metrics.ts';
 import { refuseMalformedRequests, tolerantServiceDefinition } from './malformed-request.ts';
+import { timeUnaryCalls } from './request-timing.ts';
 
 /** Services whose health status follows the broker's readiness; '' is the whole server. */
 const HEALTH_SERVICES = ['', 'sluice.v1.LogService', 'sluice.v1.MetadataService', 'sluice.v1.AdminService', 'sluice.v1.ReplicaService'];
@@ -25,11 +27,11 @@ export class BrokerGrpcServer {
   readonly #server: grpc.Server;
   readonly #health: HealthImplementation;
 
-  constructor(services: BrokerServices) {
+  constructor(services: BrokerServices, observe: RequestObserver) {
     const { proto, definition } = loadSluiceProto();
     this.#server = new grpc.Server(GRPC_SERVER_OPTIONS);
     const add = (service: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
-      this.#server.addService(tolerantServiceDefinition(service), refuseMalformedRequests(service, handlers));
+      this.#server.addService(tolerantServiceDefinition(service), timeUnaryCalls(service, refuseMalformedRequests(service, handlers), observe));
     };
     add(proto.sluice.v1.LogService.service, services.log);
     add(proto.sluice.v1.MetadataService.service, services.metadata);

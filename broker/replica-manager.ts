@@ -9,6 +9,7 @@ import type { Logger } from '../common/logger.ts';
 import { LOG_OVERHEAD, batchSizeAt } from '../common/record-batch.ts';
 import type { ClusterMetadata__Output } from '../proto/gen/sluice/v1/ClusterMetadata.ts';
 import type { PartitionState__Output } from '../proto/gen/sluice/v1/PartitionState.ts';
+import type { TrafficListener } from './broker-metrics.ts';
 import type { AlterPartitionAnswer, AlterPartitionProposal } from './controller-session.ts';
 import type { DelayedOperation, DelayedOperationPurgatory, WatchedOperation } from './delayed-operations.ts';
 import { logConfigFromTopicConfig } from './log/log-config.ts';
@@ -114,6 +115,8 @@ export interface ReplicaManagerOptions {
   now?: () => number;
   /** Told of every committed ISR change this broker proposed (metrics). */
   onIsrChange?: (kind: IsrProposal['kind'], p: Partition) => void;
+  /** Told of record-batch bytes produced, sent to consumers and replicated (metrics). */
+  traffic?: TrafficListener;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -126,6 +129,7 @@ export class ReplicaManager {
   readonly #metadata: MetadataCache;
   readonly #purgatory: DelayedOperationPurgatory;
   readonly #logger: Logger;
+  readonly #traffic: TrafficListener | undefined;
   readonly #now: () => number;
   readonly replication: ReplicationSettings;
   readonly #isr: IsrUpdater | undefined;
@@ -142,6 +146,7 @@ export class ReplicaManager {
     this.#metadata = opts.metadata;
     this.#purgatory = opts.purgatory;
     this.#logger = opts.logger;
+    this.#traffic = opts.traffic;
     this.#now = opts.now ?? Date.now;
     this.replication = { ...DEFAULT_REPLICATION_SETTINGS, ...opts.replication };
     const controller = opts.controller;
@@ -165,6 +170,7 @@ export class ReplicaManager {
         partitionFetchMaxBytes: this.replication.partitionFetchMaxBytes,
         logger: this.#logger,
         afterWrite: (p) => this.#afterFollowerWrite(p),
+        onAppend: (p, bytes) => this.#traffic?.replicatedIn(p.topic, bytes),
       });
     }
   }
@@ -242,6 +248,7 @@ export class ReplicaManager {
     p.log.appendAsLeader(records, epoch).then(
       (result) => {
         try {
+          if (!result.duplicate) this.#traffic?.producedIn(topic, records.length, result.lastOffset - result.baseOffset + 1);
           // Followers long-polling on the LEO fetch the new batches now.
           this.#purgatory.checkAndComplete(p.logEndKey);
           if (p.maybeIncrementHighWatermark()) this.#purgatory.checkAndComplete(p.key);
@@ -283,7 +290,9 @@ export class ReplicaManager {
     let cancelled = false;
     let parked: WatchedOperation | null = null;
     const finish = (results: FetchPartitionData[]): void => {
-      if (!cancelled) done(results);
+      if (cancelled) return;
+      if (this.#traffic) for (const r of results) this.#traffic.sentOut(r.topic, r.records);
+      done(results);
     };
     const attempt = async (final: boolean): Promise<void> => {
       // Taken before the read: a leadership change during it is then seen as a change.
@@ -377,6 +386,7 @@ export class ReplicaManager {
     checkFetchOffset(p.log, offset, hw);
     try {
       const records = offset < hw ? await p.log.read(offset, { maxBytes, maxOffset: hw }) : EMPTY;
+      this.#traffic?.sentOut(topic, records);
       return { records, highWatermark: hw, logStartOffset: p.log.logStartOffset };
     } catch (err) {
       throw this.#withLeaderContext(err, topic, partition);

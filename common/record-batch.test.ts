@@ -8,6 +8,7 @@ import {
   BATCH_HEADER_SIZE,
   LOG_OVERHEAD,
   batchSizeAt,
+  countRecords,
   decodeRecordBatch,
   decodeRecordBatches,
   encodeRecordBatch,
@@ -488,6 +489,15 @@ describe('header access', () => {
     expect(batchSizeAt(batch, batch.length)).toBe(-1);
     const zero = Buffer.alloc(12);
     expectSluiceError(() => batchSizeAt(zero, 0), 'CORRUPT_MESSAGE', /batchLength 0/);
+  });
+
+  it('countRecords adds up the record counts of whole batches and ignores a torn last one', () => {
+    const three = encodeRecordBatch([{ value: Buffer.from('a') }, { value: Buffer.from('b') }, { value: Buffer.from('c') }], { compression: 'gzip' });
+    const both = Buffer.concat([batch, three]);
+    expect(countRecords(both)).toBe(4);
+    expect(countRecords(both.subarray(0, both.length - 1))).toBe(1);
+    expect(countRecords(Buffer.alloc(0))).toBe(0);
+    expect(countRecords(Buffer.alloc(BATCH_HEADER_SIZE))).toBe(0);
   });
 
   it('readBatchHeader needs a whole header with magic 2', () => {

@@ -465,6 +465,22 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
  * Throws CORRUPT_MESSAGE when batchLength is below the header size: returning such a size
  * would let a scanning caller loop forever on a zero-length "batch".
  */
+/**
+ * Records in concatenated batches, from their headers (no decoding): what a consumer receives.
+ * A truncated batch at the end is not counted.
+ */
+export function countRecords(buf: Buffer): number {
+  let records = 0;
+  let pos = 0;
+  while (pos + BATCH_HEADER_SIZE <= buf.length) {
+    const size = LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
+    if (size < BATCH_HEADER_SIZE || pos + size > buf.length) break;
+    records += buf.readInt32BE(pos + RECORDS_COUNT_OFFSET);
+    pos += size;
+  }
+  return records;
+}
+
 export function batchSizeAt(buf: Buffer, pos: number): number {
   if (buf.length - pos < LOG_OVERHEAD) return -1;
   const batchLength = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);

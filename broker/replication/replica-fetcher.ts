@@ -49,6 +49,8 @@ export interface ReplicaFetcherOptions {
    * the partition may have become leader while the write was queued.
    */
   afterWrite: (p: Partition) => void;
+  /** Told the bytes of each batch set appended from the leader (metrics). */
+  onAppend?: (p: Partition, bytes: number) => void;
 }
 
 /** A partition to follow and the leader to follow it from. */
@@ -278,6 +280,7 @@ class ReplicaFetcher {
           return;
         }
         await p.log.appendAsFollower(result.records);
+        this.#o.onAppend?.(p, result.records.length);
         this.#o.afterWrite(p);
       }
       if (this.#stillFollowing(p, sent.leaderEpoch)) {

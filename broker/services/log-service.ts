@@ -4,6 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../../common/errors.ts';
 import { asSluiceError, toErrorDetail, toServiceError } from '../../common/grpc-errors.ts';
+import type { RequestObserver } from '../broker-metrics.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { FetchResponse } from '../../proto/gen/sluice/v1/FetchResponse.ts';
 import type { ListOffsetsPartition__Output } from '../../proto/gen/sluice/v1/ListOffsetsPartition.ts';
@@ -28,6 +29,8 @@ export interface LogServiceOptions {
   replicas: ReplicaManager;
   producerIds: ProducerIdManager;
   logger: Logger;
+  /** Times each produce on a ProduceStream (unary calls are timed by the gRPC server). */
+  observeRequest?: RequestObserver;
 }
 
 export class LogService {
@@ -35,6 +38,7 @@ export class LogService {
   readonly #replicas: ReplicaManager;
   readonly #producerIds: ProducerIdManager;
   readonly #logger: Logger;
+  readonly #observe: RequestObserver;
   readonly #streams = new Set<ProduceStreamSession>();
   readonly #subscriptions = new Set<Subscription>();
   #stopping: SluiceError | null = null;
@@ -43,6 +47,7 @@ export class LogService {
     this.#replicas = opts.replicas;
     this.#producerIds = opts.producerIds;
     this.#logger = opts.logger;
+    this.#observe = opts.observeRequest ?? (() => {});
     raiseProduceReceiveWindow(opts.logger);
     this.handlers = {
       Produce: (call, callback) => this.#guard('Produce', callback, () => this.#produce(call, callback)),
@@ -97,7 +102,7 @@ export class LogService {
   }
 
   #produceStream(call: Parameters<LogServiceHandlers['ProduceStream']>[0]): void {
-    const session = new ProduceStreamSession(call, this.#replicas, this.#logger, (s) => this.#streams.delete(s));
+    const session = new ProduceStreamSession(call, this.#replicas, this.#logger, this.#observe, (s) => this.#streams.delete(s));
     this.#streams.add(session);
     if (this.#stopping) session.shutdown(this.#stopping);
   }

@@ -8,6 +8,7 @@ import type * as http2 from 'node:http2';
 import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../../common/errors.ts';
 import { toErrorDetail, toServiceError } from '../../common/grpc-errors.ts';
+import type { RequestObserver } from '../broker-metrics.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { ProduceRequest__Output } from '../../proto/gen/sluice/v1/ProduceRequest.ts';
 import type { ProduceResponse } from '../../proto/gen/sluice/v1/ProduceResponse.ts';
@@ -85,6 +86,7 @@ export class ProduceStreamSession {
   readonly #call: Call;
   readonly #replicas: ReplicaManager;
   readonly #logger: Logger;
+  readonly #observe: RequestObserver;
   readonly #onClose: (s: ProduceStreamSession) => void;
   /** Replies not yet written, per topic-partition, in request order. */
   readonly #pending = new Map<string, Slot[]>();
@@ -94,7 +96,8 @@ export class ProduceStreamSession {
   #paused = false;
   #shutdownError: SluiceError | null = null;
 
-  constructor(call: Call, replicas: ReplicaManager, logger: Logger, onClose: (s: ProduceStreamSession) => void) {
+  constructor(call: Call, replicas: ReplicaManager, logger: Logger, observe: RequestObserver, onClose: (s: ProduceStreamSession) => void) {
+    this.#observe = observe;
     this.#call = call;
     this.#replicas = replicas;
     this.#logger = logger;
@@ -160,8 +163,10 @@ export class ProduceStreamSession {
     }
     const slot = this.#enqueue(key, correlationId);
     this.#inFlight++;
+    const startedAt = performance.now();
     this.#replicas.appendRecords(topic, partition, req.records, checked.acks, checked.timeoutMs, (outcome) => {
       this.#inFlight--;
+      this.#observe('ProduceStream', startedAt, outcome.error);
       logIfUnexpected(this.#logger, outcome.error, topic, partition);
       slot.response = toProduceResponse(correlationId, outcome);
       this.#flush(key);

@@ -6,6 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { SluiceError } from '../../common/errors.ts';
 import { asSluiceError, toErrorDetail, toServiceError } from '../../common/grpc-errors.ts';
+import type { RequestObserver } from '../broker-metrics.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { ReplicaFetchRequest__Output } from '../../proto/gen/sluice/v1/ReplicaFetchRequest.ts';
 import type { ReplicaFetchResponse } from '../../proto/gen/sluice/v1/ReplicaFetchResponse.ts';
@@ -26,7 +27,11 @@ type Call = grpc.ServerDuplexStream<ReplicaFetchRequest__Output, ReplicaFetchRes
 export interface ReplicaServiceOptions {
   replicas: ReplicaManager;
   logger: Logger;
+  /** Times each fetch on the stream (metrics). */
+  observeRequest?: RequestObserver;
 }
+
+const NOT_OBSERVED: RequestObserver = () => {};
 
 export class ReplicaService {
   readonly handlers: ReplicaServiceHandlers;
@@ -36,7 +41,7 @@ export class ReplicaService {
   constructor(opts: ReplicaServiceOptions) {
     this.handlers = {
       ReplicaFetch: (call) => {
-        const stream = new ReplicaFetchStream(call, opts.replicas, opts.logger, (s) => this.#streams.delete(s));
+        const stream = new ReplicaFetchStream(call, opts.replicas, opts.logger, opts.observeRequest ?? NOT_OBSERVED, (s) => this.#streams.delete(s));
         this.#streams.add(stream);
         if (this.#closed) stream.shutdown();
       },
@@ -54,12 +59,14 @@ class ReplicaFetchStream {
   readonly #call: Call;
   readonly #replicas: ReplicaManager;
   readonly #logger: Logger;
+  readonly #observe: RequestObserver;
   readonly #onClose: (s: ReplicaFetchStream) => void;
   readonly #queue: ReplicaFetchRequest__Output[] = [];
   #pending: { cancel(): void } | null = null;
   #closed = false;
 
-  constructor(call: Call, replicas: ReplicaManager, logger: Logger, onClose: (s: ReplicaFetchStream) => void) {
+  constructor(call: Call, replicas: ReplicaManager, logger: Logger, observe: RequestObserver, onClose: (s: ReplicaFetchStream) => void) {
+    this.#observe = observe;
     this.#call = call;
     this.#replicas = replicas;
     this.#logger = logger;
@@ -99,11 +106,13 @@ class ReplicaFetchStream {
       minBytes: req.min_bytes,
       maxBytes: req.max_bytes === 0 ? DEFAULT_REPLICA_FETCH_MAX_BYTES : req.max_bytes,
     };
+    const startedAt = performance.now();
     try {
       let answered = false;
       const pending = this.#replicas.replicaFetch(req.replica_id, req.broker_epoch, partitions, params, (results) => {
         answered = true;
         this.#pending = null;
+        this.#observe('ReplicaFetch', startedAt, results.find((r) => r.error)?.error ?? null);
         if (this.#closed) return;
         const response: ReplicaFetchResponse = {
           correlation_id: req.correlation_id,
