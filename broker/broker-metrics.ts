@@ -3,8 +3,9 @@
 // produce and fetch paths nothing and vanish with the partition. The hot paths only add to
 // counters and one histogram, keyed by strings they already hold.
 import { statfs } from 'node:fs/promises';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SluiceError } from '../common/errors.ts';
+import { collectProcessMetrics } from '../common/process-metrics.ts';
 import { countRecords } from '../common/record-batch.ts';
 
 export interface FollowerSample {
@@ -73,7 +74,7 @@ const REQUEST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export function createBrokerMetrics(source: BrokerMetricsSource, brokerId: number): BrokerMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ broker: String(brokerId) });
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
 
   const labelNames = ['topic', 'partition'] as const;
   const perLeaderPartition = (name: string, help: string, value: (s: LeaderPartitionSample) => number): void => {

@@ -1,6 +1,7 @@
 // The controller's Prometheus metrics (DESIGN §10), in a registry of its own so that tests and
 // embedded processes never share or double-register series.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../common/process-metrics.ts';
 import type { ClusterState } from '../core/cluster-state.ts';
 import { electionsIn } from '../core/election-history.ts';
 import { offlinePartitionCount } from '../core/metadata-view.ts';
@@ -16,7 +17,7 @@ export class ControllerMetrics {
 
   /** `current` is read at scrape time, so state-derived gauges are never stale. */
   constructor(current: () => ClusterState) {
-    collectDefaultMetrics({ register: this.registry });
+    collectProcessMetrics(this.registry);
     this.#active = new Gauge({
       name: 'sluice_controller_active',
       help: '1 while this process is the active controller and serving, 0 otherwise.',
