@@ -7,15 +7,21 @@
 // Apply a Topic -> Ready with assignments -> produce and consume -> delete the leader's Pod and
 // SIGKILL its process -> a new leader from the ISR within the session timeout, acks=all produce
 // goes on, no acknowledged record lost -> a replacement broker rejoins and gets its preferred
-// leaderships back -> SIGKILL the active operator: the standby takes over and reconciles a Topic
-// change applied meanwhile -> delete the Topic: its data is gone from the brokers and the
+// leaderships back -> delete another broker's Pod and SIGTERM its process, as the kubelet does:
+// its controlled shutdown moves its leaderships first (reason controlled_shutdown) -> SIGKILL the
+// active operator: the standby (configured through $KUBECONFIG alone) takes over and reconciles a
+// Topic change applied meanwhile -> delete the Topic: its data is gone from the brokers and the
 // finalizer released.
+//
+// Pods are deleted gracefully (Terminating) and the test plays the kubelet: it removes a Pod
+// object once the broker process in it has exited.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Consumer, Producer } from '../client/index.ts';
 import { silentLogger } from '../common/logger.ts';
@@ -43,10 +49,10 @@ interface Proc {
 const procs: Proc[] = [];
 let dir: string;
 
-async function spawnProc(name: string, script: string, args: string[]): Promise<Proc> {
+async function spawnProc(name: string, script: string, args: string[], env: Record<string, string> = {}): Promise<Proc> {
   const logFile = path.join(dir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { stdio: ['ignore', 'pipe', fd], env: { ...process.env, SLUICE_LOG_LEVEL: 'info' } });
+  const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { stdio: ['ignore', 'pipe', fd], env: { ...process.env, SLUICE_LOG_LEVEL: 'info', ...env } });
   fs.closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<ReadyInfo>((resolve, reject) => {
@@ -147,9 +153,10 @@ const brokers = new Map<number, Proc>();
 let operatorA: Proc;
 let operatorB: Proc | undefined;
 
-function operatorArgs(identity: string): string[] {
+/** `where`: a --kubeconfig flag and --namespace, or nothing (then $KUBECONFIG and its context's namespace). */
+function operatorArgs(identity: string, where: 'flags' | 'environment' = 'flags'): string[] {
   return [
-    '--kubeconfig', kubeconfig, '--namespace', NAMESPACE, '--broker-selector', BROKER_SELECTOR,
+    ...(where === 'flags' ? ['--kubeconfig', kubeconfig, '--namespace', NAMESPACE] : []), '--broker-selector', BROKER_SELECTOR,
     '--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--identity', identity,
     '--lease-duration-ms', String(LEASE_DURATION_MS), '--renew-deadline-ms', '2000', '--retry-period-ms', '250',
     '--session-timeout-ms', String(SESSION_TIMEOUT_MS), '--heartbeat-interval-ms', '400',
@@ -270,7 +277,7 @@ describe('the operator with real brokers', () => {
     })();
     try {
       await waitFor('writes flowing', () => (acked.size > 350 ? true : undefined));
-      fx.deletePod(victim);
+      const pod = fx.terminatePod(victim);
       await kill(brokers.get(victim)!);
       killedAt = Date.now();
       const moved = await waitFor('a new leader for partition 0', () => {
@@ -283,6 +290,8 @@ describe('the operator with real brokers', () => {
       expect(moved.isr).not.toContain(victim);
       const events = await waitFor('a LeaderElected Event', () => fx.events(TOPIC).find((e) => e.reason === 'LeaderElected' && e.message.includes(`leader ${victim} ->`)));
       expect(events.message).toContain('reason fenced');
+      // The kubelet removes the Pod object once its container has died (the fence did not wait for it).
+      fx.finishPodTermination(victim, pod.metadata.uid!);
       // acks=all keeps working with two in-sync replicas (min.insync.replicas 2).
       await waitFor('acknowledged writes after the kill', () => (afterKill >= 100 ? true : undefined), 15_000);
     } finally {
@@ -307,12 +316,62 @@ describe('the operator with real brokers', () => {
     expect(t.status!.partitions!.filter((p) => p.leader === victim).length).toBeGreaterThanOrEqual(1);
   }, 40_000);
 
+  it('lets a broker whose Pod is deleted move its leaderships away on SIGTERM (controlled shutdown), and brings its replacement back', async () => {
+    const before = topicObject()!;
+    const stopping = [0, 1, 2].find((id) => before.status!.partitions!.some((p) => p.leader === id))!;
+    const led = before.status!.partitions!.filter((p) => p.leader === stopping);
+    const pod = fx.terminatePod(stopping);
+    // What the kubelet does next: SIGTERM, then wait for the process to exit.
+    const proc = brokers.get(stopping)!;
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    expect(proc.child.exitCode).toBe(0);
+    for (const p of led) {
+      await waitFor(`partition ${p.partition} moved`, () =>
+        fx.events(TOPIC).find((x) => x.reason === 'LeaderElected' && x.message.startsWith(`partition ${p.partition}: leader ${stopping} -> `) && !x.message.includes(`leader epoch ${p.leaderEpoch} `) && x.message.includes('reason controlled_shutdown')),
+      );
+      const after = topicObject()!.status!.partitions!.find((x) => x.partition === p.partition)!;
+      expect(p.isr).toContain(after.leader);
+    }
+    fx.finishPodTermination(stopping, pod.metadata.uid!);
+    const producer = new Producer<string, string>({ bootstrapServers: bootstrap(), acks: 'all', idempotence: true, keySerializer: 'string', valueSerializer: 'string', logger: quiet });
+    try {
+      for (let partition = 0; partition < 3; partition++) {
+        const r = await producer.send({ topic: TOPIC, partition, value: `while-${stopping}-stopped-${partition}` });
+        acked.set(`while-${stopping}-stopped-${partition}`, r.partition);
+      }
+    } finally {
+      await producer.close();
+    }
+    fx.addBrokerPod(stopping, `node-${stopping}`);
+    await startBroker(stopping);
+    await waitReady('every replica in sync and preferred leaders back', (x) => x.status!.partitions!.every((p) => p.isr.length === 3 && p.leader === p.replicas[0]), 20_000);
+  }, 40_000);
+
   it('fails over to a standby operator, which reconciles a Topic change applied meanwhile', async () => {
-    operatorB = await spawnProc('operator-b', 'operator/kubernetes/operator-main.ts', operatorArgs('operator-b'));
+    // B is configured the way kubectl is: $KUBECONFIG, whose context names the namespace.
+    const kc = new KubeConfig();
+    const options = fx.kube.kubeConfigOptions();
+    kc.loadFromOptions({ ...options, contexts: options.contexts.map((c) => ({ ...c, namespace: NAMESPACE })) });
+    const kubeconfigB = path.join(dir, 'kubeconfig-b');
+    fs.writeFileSync(kubeconfigB, kc.exportConfig());
+    operatorB = await spawnProc('operator-b', 'operator/kubernetes/operator-main.ts', operatorArgs('operator-b', 'environment'), { KUBECONFIG: kubeconfigB });
     service.targets = [operatorA, operatorB];
-    // B is a standby: not ready, so the Service sends nothing to it.
+    // B is a standby: alive, but not ready, so the Service sends nothing to it.
+    expect((await fetch(`http://${operatorB.ready.http}/healthz`)).status).toBe(200);
     expect((await fetch(`http://${operatorB.ready.http}/readyz`)).status).toBe(503);
     expect((await fetch(`http://${operatorA.ready.http}/readyz`)).status).toBe(200);
+    const metricsA = await (await fetch(`http://${operatorA.ready.http}/metrics`)).text();
+    expect(metricsA).toMatch(/^sluice_controller_active 1$/m);
+    expect(metricsA).toMatch(/^sluice_leader_elections_total\{reason="fenced",unclean="false"\} [1-9]/m);
+    expect(metricsA).toMatch(/^sluice_leader_elections_total\{reason="controlled_shutdown",unclean="false"\} [1-9]/m);
+    expect(metricsA).toMatch(/^sluice_leader_elections_total\{reason="preferred",unclean="false"\} [1-9]/m);
+    expect(metricsA).toMatch(/^sluice_offline_partitions 0$/m);
+    expect(metricsA).toMatch(/^sluice_operator_reconcile_duration_seconds_count\{kind="topic"\} [1-9]/m);
+    expect(metricsA).toMatch(/^sluice_operator_reconcile_duration_seconds_count\{kind="brokers"\} [1-9]/m);
+    expect(metricsA).toMatch(/^sluice_brokers\{state="fenced"\} 0$/m);
+    const metricsStandby = await (await fetch(`http://${operatorB.ready.http}/metrics`)).text();
+    expect(metricsStandby).toMatch(/^sluice_controller_active 0$/m);
 
     await kill(operatorA);
     const killedAt = Date.now();

@@ -158,21 +158,52 @@ describe('Topic reconcile', () => {
     await fx.createTopic('strict', { partitions: 1, config: { 'min.insync.replicas': 4 } });
     const t = await waitFor('strict refused', notReady('strict', 'InvalidConfig'));
     expect(condition(t, 'Ready')?.message).toContain('min.insync.replicas (4) is larger than the replication factor (3)');
+    const event = await waitFor('a Warning Event', () => fx.events('strict').find((e) => e.type === 'Warning' && e.reason === 'InvalidConfig'));
+    expect(event.message).toMatch(/lower min\.insync\.replicas or raise the replication factor/);
+  });
+
+  it('reconciles every Topic again at each resync, with nothing changed, and reports it in /metrics', async () => {
+    const topicReconciles = async () => {
+      const text = await (await fetch(`http://${operator.httpAddress}/metrics`)).text();
+      return Number(/^sluice_operator_reconcile_duration_seconds_count\{kind="topic"\} (\d+)$/m.exec(text)?.[1] ?? 'NaN');
+    };
+    await operator.current()!.idle();
+    const objects = fx.kube.list('topics.sluice.dev', NAMESPACE).items.length;
+    const before = await topicReconciles();
+    // The resync interval is 2 s here; nothing changes meanwhile.
+    await new Promise((r) => setTimeout(r, 2300));
+    expect(await topicReconciles()).toBeGreaterThanOrEqual(before + objects);
+    expect((await fetch(`http://${operator.httpAddress}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://${operator.httpAddress}/readyz`)).status).toBe(200);
   });
 });
 
 describe('broker pods', () => {
-  it('fences a broker at once when its Pod is deleted, elects leaders from the ISR, and lets a replacement Pod\'s broker rejoin', async () => {
+  const SESSION_TIMEOUT_MS = 3000;
+  const brokerState = (id: number) => operator.current()!.committed.current.brokers.find((b) => b.id === id)?.state;
+  /** The StatefulSet's replacement Pod (Running) and its broker process, a new incarnation. */
+  const replace = async (id: number) => {
+    const old = fx.pod(id);
+    if (old?.metadata.deletionTimestamp) fx.finishPodTermination(id, old.metadata.uid!);
+    if (!fx.pod(id)) fx.addBrokerPod(id, `node-${id}`);
+    brokers[id] = new FakeBroker(operator.grpcAddress, id).start();
+    await waitFor(`broker ${id} back`, () => (brokerState(id) === 'active' && brokers[id]!.connected ? true : undefined), 10_000);
+  };
+  const fencedBy = (topic: string, id: number) => () => {
+    const t = fx.topic(topic);
+    return t?.status?.partitions?.every((p) => !p.isr.includes(id) && p.leader !== id) ? t : undefined;
+  };
+
+  it('fences a broker at once when its Pod is deleted outright, even with the replacement Pod already running, and keeps the old process out', async () => {
     await fx.createTopic('failover', { partitions: 3, replicationFactor: 3 });
     const before = await waitFor('failover Ready', ready('failover'));
     const led = before.status!.partitions!.find((p) => p.leader === 1)!;
     const lost = brokers[1]!;
     const deletedAt = Date.now();
+    // kubectl delete --force, and the StatefulSet recreates the Pod before the operator looks.
     fx.deletePod(1);
-    const after = await waitFor('broker 1 out of every ISR', () => {
-      const t = fx.topic('failover');
-      return t?.status?.partitions?.every((p) => !p.isr.includes(1) && p.leader !== 1) ? t : undefined;
-    });
+    fx.addBrokerPod(1, 'node-1');
+    const after = await waitFor('broker 1 out of every ISR', fencedBy('failover', 1));
     // Well before the 3 s session timeout: the Pod, not the silence, fenced it.
     expect(Date.now() - deletedAt).toBeLessThan(2500);
     const moved = after.status!.partitions!.find((p) => p.partition === led.partition)!;
@@ -182,24 +213,97 @@ describe('broker pods', () => {
     expect(condition(after, 'Degraded')).toMatchObject({ status: 'True', reason: 'UnderReplicated' });
     const election = await waitFor('a LeaderElected Event', () => fx.events('failover').find((e) => e.reason === 'LeaderElected' && e.message.includes('reason fenced')));
     expect(election.message).toMatch(/^partition \d: leader 1 -> [02] at leader epoch \d+ \(reason fenced; committed ISR was \[/);
-    // The process of the deleted Pod may still be running: it must not get back in.
-    await waitFor('broker 1 refused', () => (lost.lastError?.code === 'ERROR_CODE_BROKER_NOT_AVAILABLE' || String(lost.lastError?.message ?? '').includes('Pod') ? true : undefined));
-    expect(operator.current()!.committed.current.brokers.find((b) => b.id === 1)?.state).toBe('fenced');
+    // The process of the deleted Pod may still be running (a force-deleted Pod on a lost node): it
+    // must not get back in on the strength of the replacement Pod.
+    await waitFor('broker 1 refused', () => (lost.lastError?.code === 'ERROR_CODE_BROKER_NOT_AVAILABLE' && String(lost.lastError.message).includes('was deleted') ? true : undefined));
+    expect(brokerState(1)).toBe('fenced');
 
-    // The StatefulSet replaces the Pod; the new broker process registers as a new incarnation.
+    // The replacement Pod's broker process registers as a new incarnation.
     lost.stop();
-    fx.addBrokerPod(1, 'node-1');
-    const replacement = new FakeBroker(operator.grpcAddress, 1).start();
-    brokers[1] = replacement;
-    await waitFor('the replacement registered', () => (operator.current()!.committed.current.brokers.find((b) => b.id === 1)?.state === 'active' ? true : undefined));
-    await waitFor('the replacement to get the metadata', () => (replacement.topics().includes('failover') ? true : undefined));
+    await replace(1);
+    await waitFor('the replacement to get the metadata', () => (brokers[1]!.topics().includes('failover') ? true : undefined));
+  });
+
+  it('lets the broker of a Pod deleted gracefully finish its controlled shutdown: leaderships move first (reason controlled_shutdown)', async () => {
+    await fx.createTopic('rolling', { partitions: 3, replicationFactor: 3 });
+    const before = await waitFor('rolling Ready', () => {
+      const t = ready('rolling')();
+      return t?.status?.partitions?.every((p) => p.isr.length === 3) ? t : undefined;
+    });
+    const led = before.status!.partitions!.filter((p) => p.leader === 0).map((p) => p.partition);
+    expect(led.length).toBeGreaterThan(0);
+    const pod = fx.terminatePod(0);
+    expect(pod.metadata.deletionTimestamp).toBeDefined();
+    // The kubelet's SIGTERM takes its time to arrive: the broker leads and stays in sync meanwhile.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(brokerState(0)).toBe('active');
+    expect(fx.topic('rolling')!.status!.partitions!.filter((p) => p.leader === 0).map((p) => p.partition)).toEqual(led);
+
+    await brokers[0]!.controlledShutdown();
+    const after = await waitFor('broker 0 leading nothing', () => {
+      const t = fx.topic('rolling');
+      return t?.status?.partitions?.every((p) => p.leader !== 0 && p.leader >= 0) ? t : undefined;
+    });
+    for (const p of led) expect(before.status!.partitions![p]!.isr).toContain(after.status!.partitions![p]!.leader);
+    const moves = await waitFor('LeaderElected Events', () => {
+      const events = fx.events('rolling').filter((e) => e.reason === 'LeaderElected' && e.message.includes('leader 0 ->'));
+      return events.length === led.length ? events : undefined;
+    });
+    for (const e of moves) expect(e.message).toContain('reason controlled_shutdown');
+    // Its session closed after the shutdown: fenced at once, not after the session timeout.
+    await waitFor('broker 0 fenced', () => (brokerState(0) === 'fenced' ? true : undefined), 1500);
+    await replace(0);
+  });
+
+  it('fences the broker of a terminating Pod as soon as its process dies, well before the session timeout, and keeps it out', async () => {
+    await fx.createTopic('crash', { partitions: 3, replicationFactor: 3 });
+    await waitFor('crash Ready', ready('crash'));
+    const pod = fx.terminatePod(2);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(brokerState(2)).toBe('active');
+    const incarnation = brokers[2]!.incarnationId;
+    const killedAt = Date.now();
+    brokers[2]!.stop(); // SIGKILL: the stream closes, no controlled shutdown
+    await waitFor('broker 2 out of every ISR', fencedBy('crash', 2), SESSION_TIMEOUT_MS);
+    expect(Date.now() - killedAt).toBeLessThan(SESSION_TIMEOUT_MS / 2);
+    await waitFor('a LeaderElected Event with reason fenced', () => fx.events('crash').find((e) => e.reason === 'LeaderElected' && e.message.includes('leader 2 ->') && e.message.includes('reason fenced')));
+    // A process of the terminating Pod (the same incarnation) may not come back.
+    const again = new FakeBroker(operator.grpcAddress, 2, incarnation).start();
+    try {
+      await waitFor('a refusal', () => again.lastError);
+      expect(again.lastError?.message).toMatch(/broker 2 may not register: Pod sluice-broker-2 is being deleted/);
+      expect(brokerState(2)).toBe('fenced');
+    } finally {
+      again.stop();
+    }
+    fx.finishPodTermination(2, pod.metadata.uid!);
+    await replace(2);
+  });
+
+  it('leaves a hung broker of a terminating Pod to its session timeout', async () => {
+    fx.terminatePod(2);
+    brokers[2]!.paused = true; // stream open, no heartbeats
+    const pausedAt = Date.now();
+    await waitFor('broker 2 fenced', () => (brokerState(2) === 'fenced' ? true : undefined), SESSION_TIMEOUT_MS + 2000);
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(SESSION_TIMEOUT_MS - 300);
+    brokers[2]!.stop();
+    await replace(2);
+  });
+
+  it('fences the broker of an evicted Pod', async () => {
+    const pod = fx.pod(1)!;
+    fx.kube.replaceStatus('pods', { ...pod, status: { phase: 'Failed', reason: 'Evicted' } });
+    await waitFor('broker 1 fenced', () => (brokerState(1) === 'fenced' ? true : undefined), 1500);
+    brokers[1]!.stop();
+    fx.deletePod(1);
+    await replace(1);
   });
 
   it('fences the brokers of a node that is not ready', async () => {
     fx.setNodeReady('node-2', false);
-    await waitFor('broker 2 fenced', () => (operator.current()!.committed.current.brokers.find((b) => b.id === 2)?.state === 'fenced' ? true : undefined), 2500);
+    await waitFor('broker 2 fenced', () => (brokerState(2) === 'fenced' ? true : undefined), 2500);
     fx.setNodeReady('node-2', true);
-    await waitFor('broker 2 back', () => (operator.current()!.committed.current.brokers.find((b) => b.id === 2)?.state === 'active' ? true : undefined));
+    await waitFor('broker 2 back', () => (brokerState(2) === 'active' ? true : undefined));
   });
 
   it('refuses a broker that has no Pod', async () => {
@@ -309,5 +413,20 @@ describe('restart', () => {
     for (const b of brokers) expect(b.topics()).not.toContain('half-deleted');
     // Nothing was refused or broken on the way.
     expect(operator.current()!.committed.healthy).toBe(true);
+  });
+
+  it('retries a takeover that could not be persisted, and keeps the session that then starts', async () => {
+    await operator.stop();
+    // Every attempt to claim one Topic at the takeover fails: the takeover is only partly written.
+    fx.kube.failRequests({ verb: 'update', resource: 'topics', subresource: 'status', name: 'orders', times: 4, code: 500 });
+    operator = await start('operator-d');
+    const first = await waitFor('operator D to lead', () => operator.current(), 15_000);
+    expect(fx.kube.requests.filter((r) => r.name === 'orders' && r.subresource === 'status' && r.code === 500)).toHaveLength(4);
+    const leadershipChanges = async () => /^sluice_operator_leadership_changes_total (\d+)$/m.exec(await (await fetch(`http://${operator.httpAddress}/metrics`)).text())?.[1];
+    // Past the 2 s retry of the failed attempt: the running session is not torn down for it.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(operator.current()).toBe(first);
+    expect(await leadershipChanges()).toBe('1');
+    expect(first.committed.healthy).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 // Broker liveness as Kubernetes sees it (DESIGN §6: in Kubernetes a broker is also fenced when its
 // Pod is deleted, fails, or its node is lost). Pure: from the broker Pods and Nodes the informers
-// hold, which broker ids have a Pod that can be running their process, and which zone each is in.
+// hold, what the Pod a broker runs in (or, when that is not known, the Pods of its ordinal) says
+// about it, and which zone it is in.
 //
 // Broker id = StatefulSet ordinal: the `apps.kubernetes.io/pod-index` label (Kubernetes 1.28+),
 // else the number after the last '-' of the Pod name.
@@ -9,7 +10,7 @@ export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 
 export interface PodLike {
-  metadata?: { name?: string; labels?: Record<string, string>; deletionTimestamp?: Date | string | null };
+  metadata?: { name?: string; uid?: string; labels?: Record<string, string>; deletionTimestamp?: Date | string | null };
   spec?: { nodeName?: string };
   status?: { phase?: string; reason?: string };
 }
@@ -19,12 +20,24 @@ export interface NodeLike {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
+/** The Pod a verdict is about. */
+export interface PodRef {
+  readonly uid: string;
+  readonly name: string;
+}
+
 /**
- * running: a Pod that is Running on a ready node. pending: not running yet (scheduling, image
- * pull) — not a loss. lost: deleted (or being deleted), failed, evicted, finished, or on a node
- * that is not ready or gone — the broker must be fenced at once.
+ * running: Running on a ready node. pending: not running yet (scheduling, image pull) — not a
+ * loss. terminating: deleted gracefully (deletionTimestamp set) on a ready node: the kubelet has
+ * sent or is about to send SIGTERM, and the broker may be in its controlled shutdown — not a loss
+ * while its session lives. lost: gone, failed, evicted, finished, or on a node that is not ready
+ * or gone — the broker must be fenced at once.
  */
-export type PodVerdict = { readonly state: 'running'; readonly rack: string } | { readonly state: 'pending'; readonly why: string } | { readonly state: 'lost'; readonly why: string };
+export type PodVerdict =
+  | { readonly state: 'running'; readonly rack: string; readonly pod: PodRef }
+  | { readonly state: 'pending'; readonly why: string; readonly pod: PodRef }
+  | { readonly state: 'terminating'; readonly why: string; readonly pod: PodRef }
+  | { readonly state: 'lost'; readonly why: string };
 
 export function brokerIdOfPod(pod: PodLike): number | undefined {
   const label = pod.metadata?.labels?.[POD_INDEX_LABEL];
@@ -34,19 +47,27 @@ export function brokerIdOfPod(pod: PodLike): number | undefined {
   return Number.isSafeInteger(id) ? id : undefined;
 }
 
-/** What the Pods and Nodes say about broker `id`. */
+/**
+ * What the Pods of ordinal `id` say about broker `id`, when which of them it runs in is not known.
+ * A StatefulSet runs one Pod per ordinal, but during a replacement the old one may still be
+ * terminating next to the new one: the most alive of them decides. Terminating ranks above
+ * pending: a registered broker runs in a Pod that was started, not in one still being scheduled.
+ */
 export function podVerdict(id: number, pods: readonly PodLike[], nodes: readonly NodeLike[]): PodVerdict {
   const mine = pods.filter((p) => brokerIdOfPod(p) === id);
   if (mine.length === 0) return { state: 'lost', why: `no broker Pod with ordinal ${id} exists` };
-  // During a replacement the old Pod may still be terminating while nothing else exists yet; a
-  // StatefulSet never runs two Pods of one ordinal, so the best of them decides.
-  const verdicts = mine.map((p) => onePod(p, nodes));
-  return verdicts.find((v) => v.state === 'running') ?? verdicts.find((v) => v.state === 'pending') ?? verdicts[0]!;
+  const verdicts = mine.map((p) => judgePod(p, nodes));
+  for (const state of ['running', 'terminating', 'pending'] as const) {
+    const v = verdicts.find((x) => x.state === state);
+    if (v) return v;
+  }
+  return verdicts[0]!;
 }
 
-function onePod(pod: PodLike, nodes: readonly NodeLike[]): PodVerdict {
-  const name = pod.metadata?.name ?? '?';
-  if (pod.metadata?.deletionTimestamp) return { state: 'lost', why: `Pod ${name} is being deleted` };
+/** What one Pod says about the broker in it. */
+export function judgePod(pod: PodLike, nodes: readonly NodeLike[]): PodVerdict {
+  const ref: PodRef = { uid: pod.metadata?.uid ?? '', name: pod.metadata?.name ?? '?' };
+  const name = ref.name;
   const phase = pod.status?.phase;
   if (phase === 'Failed' || phase === 'Succeeded') {
     return { state: 'lost', why: `Pod ${name} is ${phase}${pod.status?.reason ? ` (${pod.status.reason})` : ''}` };
@@ -60,6 +81,10 @@ function onePod(pod: PodLike, nodes: readonly NodeLike[]): PodVerdict {
     if (ready?.status !== 'True') return { state: 'lost', why: `node ${nodeName} of Pod ${name} is not ready (Ready=${ready?.status ?? 'missing'})` };
     rack = node.metadata?.labels?.[ZONE_LABEL] ?? '';
   }
-  if (phase !== 'Running') return { state: 'pending', why: `Pod ${name} is ${phase ?? 'without a phase'}` };
-  return { state: 'running', rack };
+  if (pod.metadata?.deletionTimestamp) {
+    // Unscheduled Pods are removed at once by the API server, so this one has a kubelet stopping it.
+    return nodeName ? { state: 'terminating', why: `Pod ${name} is being deleted`, pod: ref } : { state: 'lost', why: `Pod ${name} is being deleted before it ran` };
+  }
+  if (phase !== 'Running') return { state: 'pending', why: `Pod ${name} is ${phase ?? 'without a phase'}`, pod: ref };
+  return { state: 'running', rack, pod: ref };
 }

@@ -11,6 +11,7 @@ import { electionsIn } from '../core/election-history.ts';
 import { BrokerSessions, type MetadataRepushed } from '../local/broker-sessions.ts';
 import type { Clock } from '../local/clock.ts';
 import { CommittedState } from '../local/committed-state.ts';
+import { StateConflictError } from '../local/state-store.ts';
 import { controllerServiceHandlers } from '../local/controller-service.ts';
 import { LeaderRebalancer } from '../local/leader-rebalancer.ts';
 import { BrokerLiveness } from './broker-liveness.ts';
@@ -127,17 +128,18 @@ export class LeaderSession {
     for (const { name, problem } of loaded.ignored) logger.error({ topicObject: name, problem }, 'Topic status not loaded');
     const objectNames = new Map(loaded.objectNames);
     const statuses = new TopicStatusWriter({ api: o.custom, namespace: o.namespace, cached: (name) => o.topics.get(name, o.namespace), logger });
-    for (const t of list.items) statuses.seed(t.metadata.name, persistedTopicOf(t));
+    for (const t of list.items) statuses.seed(t);
     const persister = new KubeStatePersister({
       persisted: loaded.state,
       statuses,
       writeLeaseAnnotations: (a) => o.elector.writeAnnotations(a),
       objectNameOf: (topic) => objectNames.get(topic.topicId),
       onBroken: (reason) => o.onBroken(reason),
+      leading: () => o.elector.isLeader,
       logger,
     });
     const committed = new CommittedState(persister, loaded.state, logger);
-    const liveness = new BrokerLiveness({ pods: () => o.pods.list(o.namespace), nodes: () => o.nodes.list(), committed, logger });
+    const liveness = new BrokerLiveness({ pods: () => o.pods.list(o.namespace), nodes: () => o.nodes.list(), committed, logger, terminatingPollMs: o.heartbeatIntervalMs });
     // Built before the takeover commit so that its events are logged and counted like any other.
     const session = new LeaderSession(o, committed, objectNames, statuses, liveness);
     try {
@@ -204,6 +206,11 @@ export class LeaderSession {
     try {
       if (key === BROKERS_KEY) return await this.#liveness.reconcile();
       return await this.reconciler.reconcile(key.slice(TOPIC_KEY_PREFIX.length));
+    } catch (e) {
+      // A status write met partition state this leader did not write: another operator acts as
+      // leader (or took over meanwhile). Nothing more may be acted on; reload.
+      if (e instanceof StateConflictError) this.#o.onBroken(e.message);
+      throw e;
     } finally {
       this.#o.metrics.reconcileDuration(kind, (performance.now() - started) / 1000);
     }

@@ -135,4 +135,38 @@ describe('LeaseElector', () => {
     expect(lease.metadata?.annotations?.['sluice.dev/cluster-state']).toBe('kept');
     expect(a.isLeader).toBe(true);
   });
+
+  it('leaves a deleted Lease to its holder to recreate with the annotations, even when a standby polls faster', async () => {
+    const name = `lease-${++seq}`;
+    const a = elector('a', name, { retryPeriodMs: 400 });
+    a.start();
+    await waitFor('a to lead', () => a.isLeader);
+    await a.writeAnnotations({ 'sluice.dev/cluster-state': 'record' });
+    const b = elector('b', name, { retryPeriodMs: 20 });
+    b.start();
+    await new Promise((r) => setTimeout(r, 100));
+    await api.deleteNamespacedLease({ name, namespace: NS });
+    await new Promise((r) => setTimeout(r, 1000));
+    const lease = await leaseOf(name);
+    expect(lease.spec?.holderIdentity).toBe('a');
+    expect(lease.metadata?.annotations?.['sluice.dev/cluster-state']).toBe('record');
+    expect(b.isLeader).toBe(false);
+  });
+
+  it('creates a Lease that stayed gone for a lease duration: its holder is dead', async () => {
+    const name = `lease-${++seq}`;
+    const link = severable();
+    const a = elector('a', name, { api: link.api });
+    a.start();
+    await waitFor('a to lead', () => a.isLeader);
+    const b = elector('b', name, { retryPeriodMs: 20 });
+    b.start();
+    await new Promise((r) => setTimeout(r, 100));
+    link.down = true;
+    await api.deleteNamespacedLease({ name, namespace: NS });
+    const deletedAt = Date.now();
+    await waitFor('b to lead', () => b.isLeader, 5000);
+    expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(2000 - 50);
+    expect((await leaseOf(name)).spec?.holderIdentity).toBe('b');
+  });
 });

@@ -12,6 +12,10 @@
 //   through `isLeader`, before its next write).
 // * On a graceful stop the holder releases the Lease (empty holder), so a standby takes over at
 //   its next poll instead of after a full lease duration.
+// * A Lease deleted by hand is recreated by its holder at once, with its annotations (the cluster
+//   record). A candidate that saw the Lease and then finds it gone waits a full lease duration
+//   before creating it itself: a live holder recreates it within a retry period, and a candidate
+//   that created it first would hold a Lease without the record, which no operator can start from.
 //
 // The holder also writes annotations on the Lease (the controller's cluster record, see
 // cluster-record.ts) through writeAnnotations(): the same compare-and-swap, serialized with the
@@ -64,6 +68,10 @@ export class LeaseElector extends EventEmitter {
   /** Every Lease write, one at a time. */
   #chain: Promise<unknown> = Promise.resolve();
   #observedHolder = '';
+  /** Whether a Lease was ever read or written by this process. */
+  #seen = false;
+  /** When a candidate first found a Lease it had seen missing (our clock), else undefined. */
+  #missingSince: number | undefined;
 
   constructor(options: LeaseElectorOptions) {
     super();
@@ -187,6 +195,13 @@ export class LeaseElector extends EventEmitter {
         current = await this.#o.api.readNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace });
       } catch (e) {
         if (!(e instanceof ApiException && e.code === 404)) throw e;
+        if (this.#seen) {
+          this.#missingSince ??= this.#now();
+          if (this.#now() - this.#missingSince < this.#o.leaseDurationMs) {
+            this.#o.logger.info({ lease: this.#o.name }, 'lease is gone; leaving its holder a lease duration to recreate it with the cluster record');
+            return;
+          }
+        }
         await this.#create();
         return;
       }
@@ -260,6 +275,8 @@ export class LeaseElector extends EventEmitter {
   }
 
   #observe(lease: V1Lease): void {
+    this.#seen = true;
+    this.#missingSince = undefined;
     const key = `${lease.spec?.holderIdentity ?? ''}|${String(lease.spec?.renewTime ?? '')}|${lease.metadata?.resourceVersion ?? ''}`;
     if (key !== this.#observedKey) {
       this.#observedKey = key;

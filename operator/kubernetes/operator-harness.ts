@@ -8,7 +8,7 @@ import type { ClusterMetadata__Output } from '../../proto/gen/sluice/v1/ClusterM
 import type { ErrorDetail__Output } from '../../proto/gen/sluice/v1/ErrorDetail.ts';
 import { kubeConfigFor } from '../../test/support/kube-api/client-node-helpers.ts';
 import { KubeApiDouble, readCrdFile, type KubeObject } from '../../test/support/kube-api/kube-api-double.ts';
-import { BrokerSessionDouble } from '../local/broker-session-double.ts';
+import { BrokerSessionDouble, controllerClient, unary } from '../local/broker-session-double.ts';
 import { CRD_FILE, TOPIC_API_VERSION, TOPIC_GROUP, TOPIC_KIND, TOPIC_PLURAL, TOPIC_VERSION } from './topic-crd.ts';
 import type { TopicObject, TopicSpec } from './topic-resource.ts';
 
@@ -28,9 +28,14 @@ export class KubeFixture {
     this.topics = this.kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
-  static async start(): Promise<KubeFixture> {
+  /**
+   * `podTerminationDelayMs`: the simulated kubelet (default 'manual': a gracefully deleted Pod stays
+   * Terminating until the test calls finishPodTermination, as a kubelet removes it only once its
+   * container has stopped).
+   */
+  static async start(options: { podTerminationDelayMs?: number | 'manual' } = {}): Promise<KubeFixture> {
     const root = fileURLToPath(new URL('../..', import.meta.url));
-    return new KubeFixture(await KubeApiDouble.start({ crds: [readCrdFile(`${root}/${CRD_FILE}`)] }));
+    return new KubeFixture(await KubeApiDouble.start({ crds: [readCrdFile(`${root}/${CRD_FILE}`)], podTerminationDelayMs: options.podTerminationDelayMs ?? 'manual' }));
   }
 
   stop(): Promise<void> {
@@ -60,8 +65,23 @@ export class KubeFixture {
     return this.kube.replaceStatus('pods', { ...pod, status: { phase: 'Running' } });
   }
 
+  /** Deletes the Pod of broker `ordinal` outright (grace period 0: `kubectl delete --force`): it is gone at once. */
   deletePod(ordinal: number): void {
     this.kube.delete('pods', `${STATEFULSET}-${ordinal}`, NAMESPACE, { gracePeriodSeconds: 0 });
+  }
+
+  /** Deletes the Pod of broker `ordinal` gracefully (`kubectl delete pod`): it is Terminating until finishPodTermination. */
+  terminatePod(ordinal: number): KubeObject {
+    return this.kube.delete('pods', `${STATEFULSET}-${ordinal}`, NAMESPACE) as KubeObject;
+  }
+
+  /** The kubelet, once the Pod's container has stopped: the Terminating Pod is removed (if it is still that Pod). */
+  finishPodTermination(ordinal: number, uid: string): void {
+    this.kube.delete('pods', `${STATEFULSET}-${ordinal}`, NAMESPACE, { gracePeriodSeconds: 0, preconditions: { uid } });
+  }
+
+  pod(ordinal: number): KubeObject | undefined {
+    return this.kube.find('pods', `${STATEFULSET}-${ordinal}`, NAMESPACE);
   }
 
   async createTopic(name: string, spec: TopicSpec): Promise<TopicObject> {
@@ -161,6 +181,27 @@ export class FakeBroker {
   /** Topic names in the newest snapshot. */
   topics(): string[] {
     return (this.metadata?.topics ?? []).map((t) => t.name);
+  }
+
+  /**
+   * What a broker does on SIGTERM (broker/controlled-shutdown.ts): asks the controller to move its
+   * leaderships away until none remain (or `timeoutMs` passes: some may have no other in-sync
+   * replica to go to), then stops, closing its session. Resolves with the leaderships that remained.
+   */
+  async controlledShutdown(timeoutMs = 1_000): Promise<number> {
+    const client = controllerClient(this.controllerAddress);
+    try {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await unary(client.ControlledShutdown.bind(client), { broker_id: this.id, broker_epoch: this.brokerEpoch });
+        if (res.error) throw new Error(`ControlledShutdown refused: ${res.error.code} ${res.error.message}`);
+        if (res.remaining_leaderships === 0 || Date.now() > deadline) return res.remaining_leaderships;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      client.close();
+      this.stop();
+    }
   }
 
   stop(): void {

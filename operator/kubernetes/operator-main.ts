@@ -7,7 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { CommanderError } from 'commander';
 import { createLogger } from '../../common/logger.ts';
 import { announceReady } from '../../common/ready-line.ts';
-import { parseOperatorArgs, type OperatorCliOptions } from './operator-options.ts';
+import { namespaceOf, parseOperatorArgs, type OperatorCliOptions } from './operator-options.ts';
 import { startOperator, type RunningOperator } from './operator-server.ts';
 
 let options: OperatorCliOptions;
@@ -20,11 +20,13 @@ try {
 const logger = createLogger('operator', { identity: options.identity, node: options.nodeId });
 const kubeConfig = new KubeConfig();
 let operator: RunningOperator;
+let namespace: string;
 try {
   // loadFromDefault: $KUBECONFIG (merged), ~/.kube/config, else the in-cluster service account.
   if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
   else kubeConfig.loadFromDefault();
-  operator = await startOperator({ ...options, kubeConfig, logger });
+  namespace = namespaceOf(options.namespace, kubeConfig);
+  operator = await startOperator({ ...options, namespace, kubeConfig, logger });
 } catch (e) {
   logger.fatal({ err: e }, 'operator failed to start');
   process.stderr.write(`sluice operator: ${(e as Error).message}\n`);
@@ -33,7 +35,7 @@ try {
 }
 
 announceReady({ role: 'controller', id: options.nodeId, grpc: operator.grpcAddress, http: operator.httpAddress });
-logger.info({ grpc: operator.grpcAddress, http: operator.httpAddress, namespace: options.namespace, cluster: kubeConfig.getCurrentCluster()?.server }, 'operator serving');
+logger.info({ grpc: operator.grpcAddress, http: operator.httpAddress, namespace, cluster: kubeConfig.getCurrentCluster()?.server }, 'operator serving');
 
 let signalled = false;
 const shutdown = (signal: NodeJS.Signals) => {

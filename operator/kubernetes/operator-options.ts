@@ -2,6 +2,7 @@
 // defaults, checked once here.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 import { DEFAULT_CONTROLLER_GRPC_PORT, DEFAULT_CONTROLLER_HTTP_PORT } from '../../common/ready-line.ts';
 import { DEFAULT_CONTROLLER_NODE_ID, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEADER_REBALANCE_INTERVAL_MS, DEFAULT_SESSION_TIMEOUT_MS } from '../local/controller-options.ts';
@@ -9,7 +10,11 @@ import { DEFAULT_CONTROLLER_NODE_ID, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEAD
 export interface OperatorCliOptions {
   /** Path of a kubeconfig; undefined = $KUBECONFIG, else ~/.kube/config, else the in-cluster service account. */
   readonly kubeconfig: string | undefined;
-  readonly namespace: string;
+  /**
+   * Namespace of the Topics, the broker Pods and the Lease; undefined = the kubeconfig context's
+   * (in a pod: the service account's), else `default` (see namespaceOf).
+   */
+  readonly namespace: string | undefined;
   readonly brokerSelector: string;
   readonly host: string;
   readonly port: number;
@@ -43,7 +48,11 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .description('The Sluice operator: turns Topic resources into partition assignments, keeps broker liveness and ISRs, elects leaders when broker pods are lost. Several replicas elect one active controller through a Lease.')
     // No .env('KUBECONFIG'): it may list several files, which loadFromDefault merges.
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig to use; default: $KUBECONFIG, else ~/.kube/config, else the in-cluster service account'))
-    .addOption(new Option('--namespace <ns>', 'namespace of the Topics, the broker Pods and the Lease').env('SLUICE_OPERATOR_NAMESPACE').default(env.POD_NAMESPACE ?? 'default'))
+    .addOption(
+      new Option('--namespace <ns>', 'namespace of the Topics, the broker Pods and the Lease; default: $POD_NAMESPACE, else the kubeconfig context\'s (in a pod: the service account\'s), else default')
+        .env('SLUICE_OPERATOR_NAMESPACE')
+        .default(env.POD_NAMESPACE),
+    )
     .addOption(new Option('--broker-selector <labels>', 'label selector of the broker Pods (StatefulSet ordinal = broker id)').env('SLUICE_OPERATOR_BROKER_SELECTOR').default('app.kubernetes.io/component=broker'))
     .addOption(new Option('--host <host>', 'address to listen on').env('SLUICE_OPERATOR_HOST').default('0.0.0.0'))
     .addOption(new Option('--port <port>', 'gRPC port of ControllerService and AdminService (0 = any free port)').env('SLUICE_OPERATOR_PORT').default(DEFAULT_CONTROLLER_GRPC_PORT).argParser(integer(0, 65_535)))
@@ -64,7 +73,7 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     .exitOverride();
   if (output) program.configureOutput(output);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<Omit<OperatorCliOptions, 'identity' | 'kubeconfig'> & { identity?: string; kubeconfig?: string }>();
+  const o = program.opts<Omit<OperatorCliOptions, 'identity' | 'kubeconfig' | 'namespace'> & { identity?: string; kubeconfig?: string; namespace?: string }>();
   if (o.heartbeatIntervalMs >= o.sessionTimeoutMs) program.error(`error: --heartbeat-interval-ms (${o.heartbeatIntervalMs}) must be below --session-timeout-ms (${o.sessionTimeoutMs})`);
   if (!(o.retryPeriodMs < o.renewDeadlineMs && o.renewDeadlineMs < o.leaseDurationMs)) {
     program.error(`error: need --retry-period-ms (${o.retryPeriodMs}) < --renew-deadline-ms (${o.renewDeadlineMs}) < --lease-duration-ms (${o.leaseDurationMs}), or two operators could both act as leader`);
@@ -89,4 +98,14 @@ export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEn
     resyncIntervalMs: o.resyncIntervalMs,
     stallTimeoutMs: o.stallTimeoutMs,
   };
+}
+
+/**
+ * The namespace to work in, as kubectl picks it: the one asked for, else the current context's
+ * (for the in-cluster config, client-node reads it from the service account's namespace file),
+ * else `default`.
+ */
+export function namespaceOf(asked: string | undefined, kubeConfig: KubeConfig): string {
+  if (asked) return asked;
+  return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || 'default';
 }

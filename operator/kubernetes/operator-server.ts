@@ -181,6 +181,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
         metrics.leadershipChanged(true);
         notReady = '';
       } catch (e) {
+        // A takeover that failed to persist reported itself broken too; nothing of it runs, so
+        // nothing is left to stop (the next session must not be torn down for it).
+        broken = undefined;
         notReady = `cannot take over as the active controller: ${(e as Error).message}`;
         logger.error({ err: e }, 'could not take over as the active controller; trying again');
         scheduleRetry(SESSION_RETRY_MS);

@@ -50,4 +50,36 @@ describe('the Topic CRD', () => {
     const preserving = walk(schema(), 'topic').filter(([, n]) => n['x-kubernetes-preserve-unknown-fields'] !== undefined || n.additionalProperties !== undefined);
     expect(preserving.map(([p]) => p)).toEqual([]);
   });
+
+  it('shows Partitions, Replicas, Ready, UnderReplicated, Offline and Age in kubectl get, each from a field the schema has', () => {
+    const version = topicCrd().spec.versions[0]!;
+    const columns = version.additionalPrinterColumns;
+    expect(columns.map((c) => c.name)).toEqual(['Partitions', 'Replicas', 'Ready', 'UnderReplicated', 'Offline', 'Age']);
+    const types: Record<string, string> = { integer: 'integer', string: 'string' };
+    for (const c of columns) {
+      if (c.jsonPath === '.metadata.creationTimestamp') {
+        expect(c.type).toBe('date');
+        continue;
+      }
+      // .status.conditions[?(@.type=="Ready")].status -> status.conditions[].status
+      const fieldPath = c.jsonPath.replace(/\[\?\(@\.type=="Ready"\)\]/, '[]');
+      const node = walk(schema(), '').find(([path]) => path === fieldPath)?.[1];
+      expect(node, `${c.name}: ${c.jsonPath}`).toBeDefined();
+      expect(c.type, c.name).toBe(types[node!.type as string]);
+      expect(c.description.length, c.name).toBeGreaterThan(10);
+    }
+    expect(topicCrd().spec.names).toMatchObject({ shortNames: ['sltopic'], categories: ['sluice'] });
+    expect(version.subresources).toEqual({ status: {} });
+  });
+
+  it('carries the CEL rules the API server enforces: partitions never shrink, topicName never changes', () => {
+    const spec = (schema().properties as Record<string, Node>).spec!;
+    const rules = (spec['x-kubernetes-validations'] as { rule: string; fieldPath?: string }[]).map((r) => [r.fieldPath, r.rule]);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        ['.partitions', 'self.partitions >= oldSelf.partitions'],
+        ['.topicName', expect.stringContaining('self.topicName == oldSelf.topicName')],
+      ]),
+    );
+  });
 });

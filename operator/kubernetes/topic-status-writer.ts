@@ -8,14 +8,18 @@
 //
 // Each write is a compare-and-set on the object's resourceVersion. A 409 is normal when a user
 // edited the spec meanwhile: the writer reads the object again and retries. But if the persisted
-// partition state on the object is not what this process last wrote (or loaded), someone else
-// wrote it — another operator that believes it leads — and the writer refuses with
-// StateConflictError: this process must stop acting on its state.
+// partition state on the object (metadata version included) is not what this process last wrote
+// (or loaded), someone else wrote it — another operator that believes it leads — and the writer
+// refuses with StateConflictError: this process must stop acting on its state.
+//
+// A third kind of write, `claim`, is a new leader's at its takeover: the status as it is, with the
+// takeover's metadata version. After it, a previous leader's write of that Topic cannot land (see
+// kube-state-persister.ts).
 import { ApiException, type CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from '../../common/logger.ts';
 import { StateConflictError } from '../local/state-store.ts';
 import { TOPIC_GROUP, TOPIC_PLURAL, TOPIC_VERSION } from './topic-crd.ts';
-import { persistedTopicOf, samePersistedState, type PersistedTopic, type TopicObject } from './topic-resource.ts';
+import { persistedTopicOf, samePersistedState, type PersistedTopic, type TopicObject, type TopicStatus } from './topic-resource.ts';
 import { buildTopicStatus, sameStatus, type TopicVerdict } from './topic-status.ts';
 
 export interface TopicStatusWriterOptions {
@@ -47,12 +51,15 @@ export class TopicStatusWriter {
   }
 
   /**
-   * The persisted state a Topic's status holds as read at takeover: the reference against which
-   * later writes tell our changes from someone else's. Until `persist` is called for it, writes
-   * keep what the object holds.
+   * A Topic as read at takeover: its persisted state is the reference against which later writes
+   * tell our changes from someone else's (until `persist` is called for it, writes keep what the
+   * object holds), and the object is where the first write starts unless the informer's copy is
+   * newer.
    */
-  seed(name: string, onObject: PersistedTopic | undefined): void {
-    this.#onObject.set(name, onObject);
+  seed(obj: TopicObject): void {
+    const name = obj.metadata.name;
+    this.#onObject.set(name, persistedTopicOf(obj));
+    this.#latest.set(name, obj);
   }
 
   verdictOf(name: string): TopicVerdict | undefined {
@@ -65,6 +72,15 @@ export class TopicStatusWriter {
       this.#persisted.set(name, persisted);
       return this.#write(name);
     });
+  }
+
+  /**
+   * Stamps the persisted state on the object, unchanged, with `metadataVersion` (a takeover's):
+   * fails with StateConflictError if the object does not hold the state this process loaded.
+   * Conditions and observedGeneration stay as they are. Resolves once written.
+   */
+  claim(name: string, metadataVersion: number): Promise<void> {
+    return this.#serialized(name, () => this.#write(name, metadataVersion));
   }
 
   /** Records a reconcile's verdict and writes the status if that changes it. */
@@ -93,12 +109,23 @@ export class TopicStatusWriter {
     return run;
   }
 
-  async #write(name: string): Promise<void> {
+  async #write(name: string, claimVersion?: number): Promise<void> {
     let obj = this.#freshest(name) ?? (await this.#read(name));
     for (let conflicts = 0; obj; conflicts++) {
       this.#checkOwnership(name, obj);
-      const persisted = this.#persisted.has(name) ? this.#persisted.get(name) : persistedTopicOf(obj);
-      const status = buildTopicStatus({ persisted, verdict: this.#verdicts.get(name), generation: obj.metadata.generation ?? 0, previous: obj.status, now: this.#o.now?.() ?? new Date() });
+      let persisted = this.#persisted.has(name) ? this.#persisted.get(name) : persistedTopicOf(obj);
+      let status: TopicStatus;
+      if (claimVersion !== undefined) {
+        if (!persisted) throw new StateConflictError(`Topic ${name} holds no partition state to claim, though this operator loaded some: is another operator acting as leader?`);
+        if (persisted.metadataVersion !== claimVersion) {
+          persisted = { ...persisted, metadataVersion: claimVersion };
+          // Before the write: an answer lost on the way must still be recognized as ours.
+          this.#persisted.set(name, persisted);
+        }
+        status = { ...obj.status, metadataVersion: claimVersion };
+      } else {
+        status = buildTopicStatus({ persisted, verdict: this.#verdicts.get(name), generation: obj.metadata.generation ?? 0, previous: obj.status, now: this.#o.now?.() ?? new Date() });
+      }
       if (sameStatus(obj.status, status)) return;
       try {
         const written = (await this.#withRetries(name, () =>
@@ -128,9 +155,9 @@ export class TopicStatusWriter {
       return;
     }
     const expected = this.#onObject.get(name);
-    if (samePersistedState(onObject, expected)) return;
+    if (sameWrite(onObject, expected)) return;
     // A write whose answer was lost (and was retried into this 409) did land: that is ours too.
-    if (this.#persisted.has(name) && samePersistedState(onObject, this.#persisted.get(name))) {
+    if (this.#persisted.has(name) && sameWrite(onObject, this.#persisted.get(name))) {
       this.#onObject.set(name, onObject);
       return;
     }
@@ -178,4 +205,12 @@ export class TopicStatusWriter {
       }
     }
   }
+}
+
+/**
+ * The same write: the same partition state at the same metadata version. The version tells a
+ * new leader's claim (the same partitions, a newer version) from what the previous leader wrote.
+ */
+function sameWrite(a: PersistedTopic | undefined, b: PersistedTopic | undefined): boolean {
+  return samePersistedState(a, b) && a?.metadataVersion === b?.metadataVersion;
 }

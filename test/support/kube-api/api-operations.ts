@@ -79,7 +79,8 @@ export interface ApiOperationsOptions {
   newUid: () => string;
   /**
    * How long the simulated kubelet takes to finish a graceful pod deletion (it then deletes with
-   * grace period 0, as a kubelet does); 'manual' leaves pods Terminating until a test does so.
+   * grace period 0, as a kubelet does), at most the pod's grace period; 'manual' leaves pods
+   * Terminating until a test does so.
    */
   podTerminationDelayMs: number | 'manual';
 }
@@ -410,7 +411,7 @@ export class ApiOperations {
       next.metadata.deletionGracePeriodSeconds = grace;
       if (options.dryRun) return t.fromStorage(next);
       const updated = this.store.update(t.storageKey, next);
-      this.scheduleKubelet(t, namespace, name, m.uid ?? '');
+      this.scheduleKubelet(t, namespace, name, m.uid ?? '', grace);
       return t.fromStorage(updated);
     }
     if ((m.finalizers ?? []).length > 0) {
@@ -438,10 +439,16 @@ export class ApiOperations {
     return { ...listed, items: deleted };
   }
 
-  /** The simulated kubelet: after the delay, the pod is deleted with grace 0 (finalizers still apply). */
-  private scheduleKubelet(t: ResourceType, namespace: string | undefined, name: string, uid: string): void {
-    const delay = this.options.podTerminationDelayMs;
-    if (delay === 'manual') return;
+  /**
+   * The simulated kubelet: once its containers have stopped (after the delay), the pod is deleted
+   * with grace 0 (finalizers still apply). A kubelet kills containers still running when the grace
+   * period ends, so the pod never outlives it. 'manual' models a kubelet that does not act (its
+   * node is unreachable): the pod stays until the test deletes it.
+   */
+  private scheduleKubelet(t: ResourceType, namespace: string | undefined, name: string, uid: string, graceSeconds: number): void {
+    const configured = this.options.podTerminationDelayMs;
+    if (configured === 'manual') return;
+    const delay = Math.min(configured, graceSeconds * 1000);
     const timer = setTimeout(() => {
       this.kubeletTimers.delete(timer);
       try {

@@ -135,6 +135,22 @@ describe('Nodes and Pods', () => {
       await manual.stop();
     }
   });
+
+  it('never keeps a pod past its grace period: a slow container is killed and the pod removed', async () => {
+    const slow = await KubeApiDouble.start({ podTerminationDelayMs: 60_000 });
+    try {
+      const api = kubeConfigFor(slow).makeApiClient(CoreV1Api);
+      await api.createNamespacedPod({ namespace: NS, body: { ...pod('p', 'node-a'), spec: { ...pod('p', 'node-a').spec!, terminationGracePeriodSeconds: 1 } } });
+      const deletedAt = Date.now();
+      await api.deleteNamespacedPod({ name: 'p', namespace: NS });
+      expect((await api.readNamespacedPod({ name: 'p', namespace: NS })).metadata?.deletionTimestamp).toBeInstanceOf(Date);
+      await waitFor('the pod removed', () => slow.find('pods', 'p', NS) === undefined, 5_000);
+      expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - deletedAt).toBeLessThan(3_000);
+    } finally {
+      await slow.stop();
+    }
+  });
 });
 
 describe('Events', () => {

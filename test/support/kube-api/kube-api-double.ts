@@ -42,7 +42,10 @@ export interface KubeApiDoubleOptions {
   defaultWatchTimeoutSeconds?: number;
   /** Expired watch refused with an ERROR event in a 200 stream (default, as the watch cache) or an HTTP 410. */
   expiredWatchResponse?: 'event' | 'http';
-  /** Simulated kubelet: ms until a gracefully deleted pod is removed; 'manual' = never. Default 0. */
+  /**
+   * Simulated kubelet: ms until a gracefully deleted pod is removed (at most its grace period, when
+   * a kubelet kills what still runs); 'manual' = never (a kubelet that does not act). Default 0.
+   */
   podTerminationDelayMs?: number | 'manual';
   /** Clock for creationTimestamp/deletionTimestamp. */
   now?: () => Date;
