@@ -42,7 +42,11 @@ function integer(min: number, max: number) {
   };
 }
 
-/** Parses the operator's arguments (without node and script). Throws a CommanderError for --help and bad input. */
+/**
+ * Parses the operator's arguments (without node and script). Throws a CommanderError for --help
+ * and bad input. `env` supplies the downward-API variables (POD_NAMESPACE); the SLUICE_OPERATOR_*
+ * fallbacks are read by commander, which only knows process.env.
+ */
 export function parseOperatorArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, output?: OutputConfiguration): OperatorCliOptions {
   const program = new Command('sluice-operator')
     .description('The Sluice operator: turns Topic resources into partition assignments, keeps broker liveness and ISRs, elects leaders when broker pods are lost. Several replicas elect one active controller through a Lease.')
