@@ -93,7 +93,8 @@ export type FenceReason = 'session_expired' | 'session_closed' | 'new_incarnatio
  * Why a partition changed. For a change that moved leadership this is also the election reason
  * (the `reason` label of sluice_leader_elections_total); 'alter_partition' never moves it.
  */
-export type PartitionChangeReason = 'fenced' | 'registered' | 'controlled_shutdown' | 'unclean_enabled' | 'preferred' | 'reassignment' | 'alter_partition';
+export const PARTITION_CHANGE_REASONS = ['fenced', 'registered', 'controlled_shutdown', 'unclean_enabled', 'preferred', 'reassignment', 'alter_partition'] as const;
+export type PartitionChangeReason = (typeof PARTITION_CHANGE_REASONS)[number];
 
 export type ClusterEvent =
   | { readonly type: 'topic_created'; readonly topic: string; readonly topicId: string; readonly partitions: number; readonly replicationFactor: number }

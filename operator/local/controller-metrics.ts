@@ -2,7 +2,7 @@
 // embedded processes never share or double-register series.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../../common/process-metrics.ts';
-import type { ClusterState } from '../core/cluster-state.ts';
+import { PARTITION_CHANGE_REASONS, type ClusterState } from '../core/cluster-state.ts';
 import { electionsIn } from '../core/election-history.ts';
 import { offlinePartitionCount } from '../core/metadata-view.ts';
 import type { StateChange } from './committed-state.ts';
@@ -56,6 +56,11 @@ export class ControllerMetrics {
       labelNames: ['reason', 'unclean'],
       registers: [this.registry],
     });
+    // Every series exists from the start at 0, so increase() and rate() see a process's first
+    // election of each kind (a series born at 1 shows no increase).
+    for (const reason of PARTITION_CHANGE_REASONS) {
+      for (const unclean of ['false', 'true']) this.#elections.inc({ reason, unclean }, 0);
+    }
     this.#repushes = new Counter({
       name: 'sluice_controller_metadata_repushes_total',
       help: 'Metadata snapshots sent again to a broker that kept reporting an older applied version (a lost or failed push).',

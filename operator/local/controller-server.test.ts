@@ -529,6 +529,10 @@ describe('http endpoints', () => {
     const base = `http://${h.controller.httpAddress}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    // Election counters exist at 0 before the first election, so rate() sees that one too.
+    const fresh = await (await fetch(`${base}/metrics`)).text();
+    expect(fresh).toContain('sluice_leader_elections_total{reason="fenced",unclean="true"} 0');
+    expect(fresh).toContain('sluice_leader_elections_total{reason="registered",unclean="false"} 0');
 
     const b = broker(h);
     await b.register({ brokerId: 1, incarnationId: 'inc-1' });
