@@ -15,20 +15,18 @@
 //
 // Pods are deleted gracefully (Terminating) and the test plays the kubelet: it removes a Pod
 // object once the broker process in it has exited.
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Consumer, Producer } from '../client/index.ts';
 import { silentLogger } from '../common/logger.ts';
-import { parseReadyLine, type ReadyInfo } from '../common/ready-line.ts';
 import { KubeFixture, NAMESPACE, BROKER_SELECTOR } from '../operator/kubernetes/operator-harness.ts';
 import type { TopicObject } from '../operator/kubernetes/topic-resource.ts';
 import { waitFor } from './support/cluster.ts';
+import { spawnReady, tailOf, type ReadyProcess } from './support/spawn-ready.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SESSION_TIMEOUT_MS = 4_000;
@@ -38,49 +36,17 @@ const quiet = silentLogger();
 
 // -- processes --------------------------------------------------------------------------------
 
-interface Proc {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly ready: ReadyInfo;
-  readonly logFile: string;
-  readonly exited: Promise<void>;
-}
+type Proc = ReadyProcess;
 
 const procs: Proc[] = [];
 let dir: string;
 
 async function spawnProc(name: string, script: string, args: string[], env: Record<string, string> = {}): Promise<Proc> {
-  const logFile = path.join(dir, `${name}.log`);
-  const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [path.join(ROOT, script), ...args], { stdio: ['ignore', 'pipe', fd], env: { ...process.env, SLUICE_LOG_LEVEL: 'info', ...env } });
-  fs.closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<ReadyInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} printed no READY line within 20 s; log ${logFile}:\n${tail(logFile)}`)), 20_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const info = parseReadyLine(line);
-      if (info) {
-        clearTimeout(timer);
-        resolve(info);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited before it was ready; log ${logFile}:\n${tail(logFile)}`));
-    });
-  });
-  const p = { name, child, ready, logFile, exited };
+  const p = await spawnReady({ name, script: path.join(ROOT, script), args, logFile: path.join(dir, `${name}.log`), env: { ...process.env, SLUICE_LOG_LEVEL: 'info', ...env } });
   procs.push(p);
   return p;
 }
 
-function tail(file: string, lines = 40): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
 
 async function kill(p: Proc): Promise<void> {
   p.child.kill('SIGKILL');
@@ -205,7 +171,7 @@ let failed = false;
 afterEach((ctx) => {
   if (ctx.task.result?.state !== 'fail') return;
   failed = true;
-  for (const p of procs) console.error(`--- ${p.name} (${p.logFile}) ---\n${tail(p.logFile, 60)}`);
+  for (const p of procs) console.error(`--- ${p.name} (${p.logFile}) ---\n${tailOf(p.logFile, 60)}`);
   console.error(JSON.stringify(topicObject(), null, 1));
 });
 
