@@ -31,6 +31,11 @@ export interface BrokerConfig {
   replicaFetchWaitMaxMs: number;
   /** How long a stop waits for the controller to move this broker's leaderships away. */
   controlledShutdownTimeoutMs: number;
+  /**
+   * After start, readiness (gRPC health, /readyz) waits until this broker is back in the ISR of
+   * every partition it follows whose leader is alive, at most this long.
+   */
+  readyCatchUpTimeoutMs: number;
 }
 
 interface FlagSpec {
@@ -58,6 +63,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'shutdown-timeout-ms': { key: 'shutdownTimeoutMs', env: 'SLUICE_SHUTDOWN_TIMEOUT_MS', schema: { type: 'integer', minimum: 0, maximum: 600_000 }, help: 'how long a stop waits for in-flight requests (default 10000)' },
   'replica-lag-time-max-ms': { key: 'replicaLagTimeMaxMs', env: 'SLUICE_REPLICA_LAG_TIME_MAX_MS', schema: { type: 'integer', minimum: 10, maximum: 3_600_000 }, help: 'a follower that has not caught up with the leader for this long leaves the ISR (default 10000)' },
   'replica-fetch-wait-max-ms': { key: 'replicaFetchWaitMaxMs', env: 'SLUICE_REPLICA_FETCH_WAIT_MAX_MS', schema: { type: 'integer', minimum: 0, maximum: 30_000 }, help: 'how long a leader holds a follower\'s fetch that finds no new data; keep it well below --replica-lag-time-max-ms (default 500)' },
+  'ready-catch-up-timeout-ms': { key: 'readyCatchUpTimeoutMs', env: 'SLUICE_READY_CATCH_UP_TIMEOUT_MS', schema: { type: 'integer', minimum: 0, maximum: 86_400_000 }, help: 'after start, report ready (gRPC health, /readyz) only once back in the ISR of every followed partition whose leader is alive, waiting at most this long; 0 = ready at the first metadata (default 300000)' },
   'controlled-shutdown-timeout-ms': { key: 'controlledShutdownTimeoutMs', env: 'SLUICE_CONTROLLED_SHUTDOWN_TIMEOUT_MS', schema: { type: 'integer', minimum: 0, maximum: 600_000 }, help: 'on SIGTERM, how long to wait for the controller to move this broker\'s leaderships away, 0 = do not ask (default 30000)' },
 };
 
@@ -76,12 +82,14 @@ const DEFAULTS: Partial<BrokerConfig> = {
   replicaLagTimeMaxMs: 10_000,
   replicaFetchWaitMaxMs: 500,
   controlledShutdownTimeoutMs: 30_000,
+  // Long enough to copy a few GiB from the leader; a rolling restart waits for it per broker.
+  readyCatchUpTimeoutMs: 300_000,
 };
 
 const schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'dataDir', 'controller', 'host', 'bindHost', 'port', 'httpPort', 'rack', 'retentionCheckIntervalMs', 'flushCheckIntervalMs', 'shutdownTimeoutMs', 'replicaLagTimeMaxMs', 'replicaFetchWaitMaxMs', 'controlledShutdownTimeoutMs'],
+  required: ['id', 'dataDir', 'controller', 'host', 'bindHost', 'port', 'httpPort', 'rack', 'retentionCheckIntervalMs', 'flushCheckIntervalMs', 'shutdownTimeoutMs', 'replicaLagTimeMaxMs', 'replicaFetchWaitMaxMs', 'controlledShutdownTimeoutMs', 'readyCatchUpTimeoutMs'],
   properties: Object.fromEntries(Object.values(FLAGS).map((f) => [f.key, f.schema])),
 };
 

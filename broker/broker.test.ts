@@ -2,6 +2,7 @@
 // metrics, applying metadata changes to the logs on disk, and the graceful stop.
 import { access, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import * as net from 'node:net';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -12,6 +13,7 @@ import { fromServiceError } from '../common/grpc-errors.ts';
 import { encodeRecordBatch } from '../common/record-batch.ts';
 import type { FetchResponse__Output } from '../proto/gen/sluice/v1/FetchResponse.ts';
 import type { ProduceResponse__Output } from '../proto/gen/sluice/v1/ProduceResponse.ts';
+import type { TopicState } from '../proto/gen/sluice/v1/TopicState.ts';
 import { silentLogger } from '../common/logger.ts';
 import { Broker } from './broker.ts';
 import { META_PROPERTIES_FILE } from './cluster-identity.ts';
@@ -224,6 +226,113 @@ describe('broker lifecycle with the controller', () => {
     expect(again.incarnation_id).toBe(b.broker.incarnationId);
     // Same incarnation, same epoch: the controller recognises the reconnect.
     await eventually(() => controller.heartbeats.at(-1)?.broker_epoch === 1 && controller.heartbeats.length > 0, 3_000, 'heartbeats to resume');
+  });
+});
+
+describe('readiness after a restart waits for the catch-up', () => {
+  const leader = [{ broker_id: 1, host: '10.0.0.1', port: 9092, rack: '' }];
+  /** Topic "behind": two partitions led by broker 1 and followed by broker 0, with these ISRs. */
+  const behind = (isrOf: (partition: number) => number[]): TopicState => {
+    const t = topicState({ name: 'behind', partitions: 2, replicas: [1, 0] });
+    return { ...t, partitions: t.partitions!.map((p) => ({ ...p, isr: isrOf(p.partition as number) })) };
+  };
+
+  it('reports ready only once back in the ISR of every followed partition whose leader is alive', async () => {
+    const controller = new FakeController();
+    await controller.start();
+    // Broker 0 follows both partitions; broker 1 leads them with an ISR that leaves 0 out.
+    controller.setMetadata([behind(() => [1])], leader);
+    const b = await startTestBroker(controller);
+    try {
+      expect(await healthCheck(b.address, '')).toBe('NOT_SERVING');
+      const notReady = await fetch(`${b.httpUrl}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.text()).toMatch(/catching up: not yet back in the ISR of 2 partition\(s\) whose leader is alive \(behind-0, behind-1\)/);
+
+      // One partition caught up: still not ready.
+      controller.setMetadata([behind((p) => (p === 0 ? [1, 0] : [1]))], leader);
+      await eventually(async () => /ISR of 1 partition\(s\).*\(behind-1\)/.test(await (await fetch(`${b.httpUrl}/readyz`)).text()), 3_000, 'one partition left');
+      expect(await healthCheck(b.address, '')).toBe('NOT_SERVING');
+
+      controller.setMetadata([behind(() => [1, 0])], leader);
+      await eventually(async () => (await healthCheck(b.address, '')) === 'SERVING', 3_000, 'SERVING once in every ISR');
+      expect((await fetch(`${b.httpUrl}/readyz`)).status).toBe(200);
+    } finally {
+      await b.destroy();
+      await controller.stop();
+    }
+  });
+
+  it('does not wait for partitions whose leader is gone, and stops waiting at the catch-up timeout', async () => {
+    const controller = new FakeController();
+    await controller.start();
+    controller.setMetadata([
+      // Leader 2 is not alive: nothing to catch up from.
+      topicState({ name: 'orphaned', partitions: 1, replicas: [2, 0], isr: [2] }),
+      topicState({ name: 'slow', partitions: 1, replicas: [1, 0], isr: [1] }),
+    ], leader);
+    const b = await startTestBroker(controller, { config: { readyCatchUpTimeoutMs: 1_500 } });
+    try {
+      expect(await (await fetch(`${b.httpUrl}/readyz`)).text()).toMatch(/ISR of 1 partition\(s\).*\(slow-0\)/);
+      expect(await healthCheck(b.address, '')).toBe('NOT_SERVING');
+      await eventually(async () => (await healthCheck(b.address, '')) === 'SERVING', 5_000, 'SERVING after the catch-up timeout');
+      expect((await fetch(`${b.httpUrl}/readyz`)).status).toBe(200);
+    } finally {
+      await b.destroy();
+      await controller.stop();
+    }
+  });
+});
+
+describe('controller behind a Service', () => {
+  // What kube-proxy does for a ClusterIP Service: each new TCP connection goes to the endpoint
+  // that is ready now; connections already open stay where they are.
+  async function serviceProxy(target: () => number): Promise<{ address: string; close(): void }> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((client) => {
+      const upstream = net.connect(target(), '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+      close: () => {
+        for (const s of sockets) s.destroy();
+        server.close();
+      },
+    };
+  }
+
+  it('reaches the new active controller on a new connection when the old one, still running, turns standby', async () => {
+    const first = new FakeController();
+    const second = new FakeController();
+    await first.start();
+    await second.start();
+    let ready = first;
+    const service = await serviceProxy(() => ready.port);
+    let broker: TestBroker | undefined;
+    try {
+      broker = await startTestBroker({ address: service.address });
+      expect(first.registrations).toHaveLength(1);
+      // Leadership moves: the Service now routes to the second, and the first, alive and
+      // holding the broker's connection, answers every session with NOT_CONTROLLER.
+      ready = second;
+      first.standby = new SluiceError('NOT_CONTROLLER', 'test: a standby, not the active controller');
+      first.refuseSessions(first.standby);
+      const registered = await eventually(() => second.registrations.at(-1), 5_000, 'registration with the new active controller');
+      expect(registered.incarnation_id).toBe(broker.broker.incarnationId);
+      await eventually(() => second.heartbeats.length > 0, 3_000, 'heartbeats to the new active controller');
+    } finally {
+      await broker?.destroy();
+      service.close();
+      await first.stop();
+      await second.stop();
+    }
   });
 });
 

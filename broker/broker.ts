@@ -23,6 +23,8 @@ import { LogService } from './services/log-service.ts';
 import { metadataServiceHandlers } from './services/metadata-service.ts';
 import { ReplicaService } from './services/replica-service.ts';
 
+/** How often readiness re-checks the start-up catch-up deadline. */
+const CATCH_UP_CHECK_INTERVAL_MS = 500;
 /** A refused metadata snapshot (other cluster) is logged at most this often. */
 const CLUSTER_MISMATCH_LOG_INTERVAL_MS = 10_000;
 
@@ -55,6 +57,15 @@ export class Broker {
   #closing = false;
   #ports: BrokerPorts | undefined;
   #ready = false;
+  /**
+   * Past the start-up catch-up: back in the ISR of every followed partition whose leader is
+   * alive, or --ready-catch-up-timeout-ms passed. Readiness (gRPC health, /readyz) waits for
+   * it, so a rolling restart or a drain does not stop the next broker while this one still
+   * copies what it missed, which would leave partitions under min.insync.replicas.
+   */
+  #caughtUp = false;
+  #catchUpDeadline = 0;
+  #catchUpTimer: NodeJS.Timeout | undefined;
   #resolveReady!: () => void;
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve));
   #stopping: Promise<void> | undefined;
@@ -173,6 +184,8 @@ export class Broker {
     // and following metadata while the controller moves leaderships away.
     const wasReady = this.#ready;
     this.#ready = false;
+    clearInterval(this.#catchUpTimer);
+    this.#catchUpTimer = undefined;
     if (wasReady) await this.#controlledShutdown();
     this.#closing = true;
     this.#grpc.setServing(false);
@@ -212,9 +225,43 @@ export class Broker {
     this.logger.debug({ version: md.version, topics: md.topics.length, liveBrokers: md.live_brokers.length }, 'applied cluster metadata');
     if (!this.#ready && !this.#stopping && !this.#closing) {
       this.#ready = true;
-      this.#grpc.setServing(true);
+      if (this.#catchUpDeadline === 0) this.#catchUpDeadline = Date.now() + this.config.readyCatchUpTimeoutMs;
       this.#resolveReady();
     }
+    this.#updateServing();
+  }
+
+  /** Followed partitions, with a live leader, whose committed ISR does not hold this broker. */
+  #laggingPartitions(): string[] {
+    const out: string[] = [];
+    for (const p of this.#replicas.hostedPartitions()) {
+      if (p.isLeader || p.leaderId < 0 || !this.metadata.isAlive(p.leaderId) || p.isr.includes(this.config.id)) continue;
+      out.push(`${p.topic}-${p.partition}`);
+    }
+    return out;
+  }
+
+  /** gRPC health follows readiness: serving once ready and past the start-up catch-up. */
+  #updateServing(): void {
+    if (!this.#ready || this.#stopping || this.#closing) return;
+    if (!this.#caughtUp) {
+      const lagging = this.#laggingPartitions();
+      if (lagging.length === 0) {
+        this.#caughtUp = true;
+        if (this.#catchUpTimer) this.logger.info('back in the ISR of every followed partition whose leader is alive; ready');
+      } else if (Date.now() >= this.#catchUpDeadline) {
+        this.#caughtUp = true;
+        this.logger.warn({ lagging: lagging.slice(0, 20), count: lagging.length, timeoutMs: this.config.readyCatchUpTimeoutMs }, 'still outside the ISR of partitions whose leader is alive after --ready-catch-up-timeout-ms; reporting ready anyway');
+      } else {
+        // ISR changes arrive as metadata (which calls this again); the timer is for the deadline.
+        this.#catchUpTimer ??= setInterval(() => this.#updateServing(), CATCH_UP_CHECK_INTERVAL_MS).unref();
+      }
+      if (this.#caughtUp) {
+        clearInterval(this.#catchUpTimer);
+        this.#catchUpTimer = undefined;
+      }
+    }
+    this.#grpc.setServing(this.#caughtUp);
   }
 
   /**
@@ -251,7 +298,12 @@ export class Broker {
   #notReadyReason(): string | null {
     if (this.#stopping) return 'shutting down';
     if (this.#foreignCluster !== null) return `refusing metadata of cluster ${this.#foreignCluster}: this data directory belongs to cluster ${this.#clusterId}`;
-    if (this.#ready) return null;
+    if (this.#ready && this.#caughtUp) return null;
+    if (this.#ready) {
+      const lagging = this.#laggingPartitions();
+      const shown = lagging.slice(0, 3).join(', ') + (lagging.length > 3 ? ', …' : '');
+      return `catching up: not yet back in the ISR of ${lagging.length} partition(s) whose leader is alive (${shown}); ready by ${new Date(this.#catchUpDeadline).toISOString()} at the latest`;
+    }
     if ((this.#session?.brokerEpoch ?? -1) < 0) return `not registered with the controller at ${this.config.controller}`;
     return 'waiting for the first cluster metadata';
   }

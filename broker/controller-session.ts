@@ -50,7 +50,13 @@ export const CONTROLLER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   ...GRPC_CHANNEL_OPTIONS,
   'grpc.initial_reconnect_backoff_ms': BACKOFF_INITIAL_MS,
   'grpc.max_reconnect_backoff_ms': BACKOFF_MAX_MS,
+  // A channel of its own, never a connection shared through grpc-js's global subchannel pool:
+  // replacing the client (see #renewChannel) must really open a new connection.
+  'grpc.use_local_subchannel_pool': 1,
 };
+
+/** How long a replaced channel stays open for the unary calls still in flight on it. */
+const RETIRED_CHANNEL_GRACE_MS = 30_000;
 
 export interface ControllerSessionOptions {
   controllerAddress: string;
@@ -74,7 +80,9 @@ type SessionCall = grpc.ClientDuplexStream<BrokerSessionRequest, BrokerSessionRe
 export class ControllerSession {
   readonly #opts: ControllerSessionOptions;
   readonly #log: Logger;
-  readonly #client: ControllerServiceClient;
+  #client: ControllerServiceClient;
+  /** Replaced channels, closed once the calls still in flight on them had their time. */
+  readonly #retired = new Set<ControllerServiceClient>();
   #call: SessionCall | undefined;
   #brokerEpoch = -1;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -88,8 +96,28 @@ export class ControllerSession {
   constructor(opts: ControllerSessionOptions) {
     this.#opts = opts;
     this.#log = opts.logger;
+    this.#client = this.#newClient();
+  }
+
+  #newClient(): ControllerServiceClient {
     const { proto } = loadSluiceProto();
-    this.#client = new proto.sluice.v1.ControllerService(opts.controllerAddress, grpc.credentials.createInsecure(), CONTROLLER_CHANNEL_OPTIONS);
+    return new proto.sluice.v1.ControllerService(this.#opts.controllerAddress, grpc.credentials.createInsecure(), CONTROLLER_CHANNEL_OPTIONS);
+  }
+
+  /**
+   * Replaces the channel after a lost session. gRPC would reconnect over the same HTTP/2
+   * connection while it stays up; but in Kubernetes the controller address is a Service, and a
+   * deposed operator that keeps running keeps that connection open and answers NOT_CONTROLLER
+   * forever. A new connection is routed afresh, to the operator that is Ready now.
+   */
+  #renewChannel(): void {
+    const retired = this.#client;
+    this.#client = this.#newClient();
+    this.#retired.add(retired);
+    setTimeout(() => {
+      this.#retired.delete(retired);
+      retired.close();
+    }, RETIRED_CHANNEL_GRACE_MS).unref();
   }
 
   /** -1 until the controller accepted a registration. */
@@ -179,6 +207,8 @@ export class ControllerSession {
     }
     await this.#applying;
     this.#client.close();
+    for (const c of this.#retired) c.close();
+    this.#retired.clear();
   }
 
   #connect(): void {
@@ -249,6 +279,7 @@ export class ControllerSession {
     this.#call = undefined;
     this.#stopHeartbeat();
     if (this.#closed || this.#reconnect !== undefined) return;
+    this.#renewChannel();
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
     this.#log.warn({ reason, retryInMs: delay, controller: this.#opts.controllerAddress }, 'controller session lost; reconnecting');

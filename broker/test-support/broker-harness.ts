@@ -52,6 +52,7 @@ export async function startTestBroker(
     replicaLagTimeMaxMs: 10_000,
     replicaFetchWaitMaxMs: 500,
     controlledShutdownTimeoutMs: 5_000,
+    readyCatchUpTimeoutMs: 300_000,
     ...opts.config,
   };
   const broker = new Broker(config, { logger: opts.logger ?? silentLogger() });

@@ -72,6 +72,8 @@ export class FakeController {
   heartbeatIntervalMs = 50;
   /** The cluster id it registers brokers into and pushes with metadata. */
   clusterId = FAKE_CLUSTER_ID;
+  /** Set: every new broker session is refused with this error, as a standby operator does. */
+  standby: SluiceError | null = null;
 
   #server = new grpc.Server(GRPC_SERVER_OPTIONS);
   #sessions = new Set<Session>();
@@ -140,6 +142,11 @@ export class FakeController {
   #controllerHandlers(): ControllerServiceHandlers {
     return {
       BrokerSession: (call) => {
+        if (this.standby) {
+          call.write({ error: toErrorDetail(this.standby) });
+          call.end();
+          return;
+        }
         this.#sessions.add(call);
         call.on('data', (msg: BrokerSessionRequest__Output) => {
           if (msg.kind === 'register' && msg.register) {
