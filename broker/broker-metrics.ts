@@ -170,20 +170,30 @@ export function createBrokerMetrics(source: BrokerMetricsSource, brokerId: numbe
 
   // Per-topic traffic counters. A topic's series go away once this broker hosts none of its
   // partitions (moved away or deleted), so topic churn cannot grow the scrape without bound.
-  // `counted` remembers the names only, to know which series to look at.
-  const counted = new Set<string>();
-  const perTopic = (name: string, help: string): Counter<'topic'> =>
-    new Counter({
+  // Each counter remembers which topics it has series for, and forgets them with the series.
+  const perTopic = (name: string, help: string): ((topic: string, value: number) => void) => {
+    const labelled = new Set<string>();
+    const counter = new Counter({
       name,
       help,
       labelNames: ['topic'],
       registers: [registry],
       collect() {
+        if (labelled.size === 0) return;
         const hosted = new Set<string>();
         for (const s of source.hostedPartitions()) hosted.add(s.topic);
-        for (const topic of counted) if (!hosted.has(topic)) this.remove({ topic });
+        for (const topic of labelled) {
+          if (hosted.has(topic)) continue;
+          this.remove({ topic });
+          labelled.delete(topic);
+        }
       },
     });
+    return (topic, value) => {
+      labelled.add(topic);
+      counter.inc({ topic }, value);
+    };
+  };
   const bytesIn = perTopic('sluice_bytes_in_total', 'Record-batch bytes this broker appended as leader from producers (idempotent retries it recognised are not counted).');
   const messagesIn = perTopic('sluice_messages_in_total', 'Records this broker appended as leader from producers.');
   const bytesOut = perTopic('sluice_bytes_out_total', 'Record-batch bytes this broker sent to consumers (Fetch and Subscribe; not to followers).');
@@ -191,19 +201,16 @@ export function createBrokerMetrics(source: BrokerMetricsSource, brokerId: numbe
   const replicationIn = perTopic('sluice_replication_bytes_in_total', 'Record-batch bytes this broker appended as follower from partition leaders.');
   const traffic: TrafficListener = {
     producedIn(topic, bytes, messages) {
-      counted.add(topic);
-      bytesIn.inc({ topic }, bytes);
-      messagesIn.inc({ topic }, messages);
+      bytesIn(topic, bytes);
+      messagesIn(topic, messages);
     },
     sentOut(topic, records) {
       if (records.length === 0) return;
-      counted.add(topic);
-      bytesOut.inc({ topic }, records.length);
-      messagesOut.inc({ topic }, countRecords(records));
+      bytesOut(topic, records.length);
+      messagesOut(topic, countRecords(records));
     },
     replicatedIn(topic, bytes) {
-      counted.add(topic);
-      replicationIn.inc({ topic }, bytes);
+      replicationIn(topic, bytes);
     },
   };
 
