@@ -12,8 +12,11 @@ import { parseAllDocuments, stringify } from 'yaml';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CHART_DIR = 'charts/sluice';
 export const HELM = path.join(ROOT, 'node_modules/.bin/helm');
-/** Kubernetes version helm renders for: the oldest the chart supports (Chart.yaml kubeVersion) is 1.25. */
-export const KUBE_VERSION = '1.27.0';
+/**
+ * Kubernetes version helm renders for: the oldest the chart supports (Chart.yaml kubeVersion).
+ * Helm 3.6 would otherwise assume 1.20 and refuse the chart.
+ */
+export const KUBE_VERSION = '1.28.0';
 
 /** Files the chart carries a copy of: `from` is the one source, `to` the copy inside the chart. */
 export const CHART_COPIES: readonly { from: string; to: string }[] = [

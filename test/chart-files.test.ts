@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { CHART_COPIES, CHART_DIR, CHART_README, PLAIN_MANIFESTS, PLAIN_NAMESPACE, ROOT, chartReadme, documentedValues, plainManifests, readRepoFile } from '../charts/chart-files.ts';
-import { find, parseManifests, validationProblems } from '../charts/chart-testing.ts';
+import { find, parseManifests, validationProblems } from './support/chart-testing.ts';
 import { parseTopicManifests } from '../client/cli/topic-manifest.ts';
 import { KubeApiDouble, readCrdFile } from './support/kube-api/kube-api-double.ts';
 
@@ -102,9 +102,11 @@ describe('example Topics', () => {
     await kube?.stop();
   });
 
-  it('include the README\'s `orders`', () => {
+  it('include the README\'s `orders`: 6 partitions, 3 replicas, acks=all needs 2 in-sync copies (DESIGN §12)', () => {
     expect(files).toContain('deploy/examples/topic.yaml');
-    expect(parse(readRepoFile('deploy/examples/topic.yaml')).metadata.name).toBe('orders');
+    const orders = parse(readRepoFile('deploy/examples/topic.yaml'));
+    expect(orders.metadata.name).toBe('orders');
+    expect(orders.spec).toMatchObject({ partitions: 6, replicationFactor: 3, config: { 'min.insync.replicas': 2 } });
     expect(files.length).toBeGreaterThanOrEqual(3);
   });
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { builtinModules } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ROOT, readRepoFile } from '../charts/chart-files.ts';
-import { find, renderChart } from '../charts/chart-testing.ts';
+import { find, renderChart } from './support/chart-testing.ts';
 
 interface Instruction {
   op: string;

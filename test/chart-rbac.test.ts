@@ -6,7 +6,7 @@
 // rendered Role and ClusterRole — and every verb those grant must have been used.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../common/logger.ts';
-import { containerEnv, find, renderChart, withProcessEnv } from '../charts/chart-testing.ts';
+import { containerEnv, find, renderChart, withProcessEnv } from './support/chart-testing.ts';
 import { FakeBroker, KubeFixture, NAMESPACE } from '../operator/kubernetes/operator-harness.ts';
 import { parseOperatorArgs, type OperatorCliOptions } from '../operator/kubernetes/operator-options.ts';
 import { startOperator, type RunningOperator } from '../operator/kubernetes/operator-server.ts';

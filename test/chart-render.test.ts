@@ -8,14 +8,17 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadBrokerConfig, type BrokerConfig } from '../broker/broker-config.ts';
 import { CHART_DIR, helm, readRepoFile } from '../charts/chart-files.ts';
-import { containerEnv, find, podTemplates, renderChart, renderNotes, restrictedViolations, unknownFields, validationProblems, withProcessEnv, type K8sObject } from '../charts/chart-testing.ts';
+import { containerEnv, find, podTemplates, renderChart, renderNotes, restrictedViolations, unknownFields, validationProblems, withProcessEnv, type K8sObject } from './support/chart-testing.ts';
 import { brokerIdOfPod } from '../operator/kubernetes/broker-pods.ts';
 import { parseOperatorArgs, type OperatorCliOptions } from '../operator/kubernetes/operator-options.ts';
 
 const NS = 'streaming';
 const ALL_ON = `${CHART_DIR}/ci/all-on-values.yaml`;
+/** Layered over ALL_ON: the PodMonitor instead of the ServiceMonitors (the chart refuses both). */
+const ALL_ON_PODMONITOR = `${CHART_DIR}/ci/all-on-podmonitor-values.yaml`;
 const defaults = renderChart();
 const allOn = renderChart(['-f', ALL_ON]);
+const allOnPodMonitor = renderChart(['-f', ALL_ON, '-f', ALL_ON_PODMONITOR]);
 
 const matches = (selector: Record<string, string>, labels: Record<string, string> | undefined) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 const workload = (objects: K8sObject[], kind: 'StatefulSet' | 'Deployment') => find(objects, kind);
@@ -50,9 +53,28 @@ function operatorOptions(objects: K8sObject[]): OperatorCliOptions {
 }
 
 describe('helm lint', () => {
-  it('passes with the default values and with every option on (--strict: warnings fail)', () => {
+  it('passes with the default values and with every option on, either monitor (--strict: warnings fail)', () => {
     expect(helm(['lint', '--strict', CHART_DIR])).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     expect(helm(['lint', '--strict', CHART_DIR, '-f', ALL_ON])).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(helm(['lint', '--strict', CHART_DIR, '-f', ALL_ON, '-f', ALL_ON_PODMONITOR])).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+});
+
+describe('Kubernetes version', () => {
+  it('requires what the CRD uses: CEL rules with reason and fieldPath (1.28), messageExpression (1.27)', () => {
+    const chart = parse(readRepoFile(`${CHART_DIR}/Chart.yaml`)) as { kubeVersion: string };
+    const fields = new Set<string>();
+    const collect = (schema: unknown): void => {
+      if (schema === null || typeof schema !== 'object') return;
+      for (const r of (schema as Record<string, any>)['x-kubernetes-validations'] ?? []) for (const k of Object.keys(r)) fields.add(k);
+      for (const v of Object.values(schema)) collect(v);
+    };
+    collect(parse(readRepoFile('deploy/crds/topics.sluice.dev.yaml')));
+    expect([...fields]).toEqual(expect.arrayContaining(['reason', 'fieldPath', 'messageExpression']));
+    expect(chart.kubeVersion).toBe('>=1.28.0-0');
+    // Helm enforces it: an older cluster (or `helm template` at Helm's default version) is refused.
+    expect(() => renderChart(['--kube-version', '1.27.9'])).toThrow(/chart requires kubeVersion: >=1\.28\.0-0 which is incompatible with Kubernetes v1\.27\.9/);
+    expect(renderChart(['--kube-version', '1.28.0']).length).toBeGreaterThan(10);
   });
 });
 
@@ -74,6 +96,7 @@ describe('the validation used here', () => {
 describe.each([
   ['default values', defaults],
   ['every option on', allOn],
+  ['every option on, the PodMonitor instead of the ServiceMonitors', allOnPodMonitor],
 ])('rendered with %s', (_, objects) => {
   it('gives objects that all validate against the Kubernetes API schemas, with no unknown field', () => {
     expect(objects.length).toBeGreaterThan(10);
@@ -82,7 +105,7 @@ describe.each([
 
   it('puts every namespaced object in the release namespace', () => {
     const clusterScoped = new Set(['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']);
-    const dashboardNs = objects === allOn ? 'monitoring' : NS;
+    const dashboardNs = objects === defaults ? NS : 'monitoring';
     for (const o of objects.filter((x) => !clusterScoped.has(x.kind))) {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(o.kind === 'ConfigMap' ? dashboardNs : NS);
     }
@@ -169,8 +192,11 @@ describe.each([
     expect(dep.spec.replicas).toBeGreaterThanOrEqual(2);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-    // Only the leader is ever Ready: a rollout must not wait for new pods to be Ready first.
+    // Only the leader is ever Ready: a rollout must not wait for new pods to be Ready first, and
+    // the standbys that never become available must not fail it after a progress deadline
+    // (2147483647 is the API's "no deadline").
     expect(dep.spec.strategy.rollingUpdate.maxUnavailable).toBe('100%');
+    expect(dep.spec.progressDeadlineSeconds).toBe(2147483647);
   });
 
   it('routes brokers to the operator through a Service of the operator pods, and clients to Ready brokers', () => {
@@ -254,21 +280,14 @@ describe.each([
     expect(rules.some((r) => r.includes('min__dot__insync__dot__replicas') && r.includes('replicationFactor'))).toBe(true);
   });
 
-  it('ships the Grafana dashboard in a ConfigMap labelled for the Grafana sidecar', () => {
-    const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
-    expect(cm).toBeDefined();
-    expect(Object.keys(cm!.data!)).toEqual(['sluice-cluster.json']);
-    expect(JSON.parse(cm!.data!['sluice-cluster.json']!)).toEqual(JSON.parse(readRepoFile('deploy/grafana/sluice-cluster.json')));
-  });
 });
 
 describe('defaults', () => {
-  it('install the CRD, the operator (2 replicas) with its RBAC, 3 brokers with 10Gi claims, Services, a PDB, the dashboard — no monitors', () => {
+  it('install the CRD, the operator (2 replicas) with its RBAC, 3 brokers with 10Gi claims, Services, a PDB — no monitors, no dashboard', () => {
     expect(defaults.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
       [
         'ClusterRole/streaming-sluice-operator',
         'ClusterRoleBinding/streaming-sluice-operator',
-        'ConfigMap/sluice-dashboard',
         'CustomResourceDefinition/topics.sluice.dev',
         'Deployment/sluice-operator',
         'PodDisruptionBudget/sluice-broker',
@@ -295,6 +314,32 @@ describe('defaults', () => {
       expect(c.resources.limits.memory, pod.owner).toBeDefined();
     }
   });
+
+  it('keep the active controller Ready through one slow /readyz answer: the operator Service is brokers\' only way to it', () => {
+    const probe = container(find(defaults, 'Deployment')).readinessProbe;
+    // An event-loop stall of a few seconds, answered late once: not yet a failure, and one
+    // failure alone does not mark the pod not Ready.
+    expect(probe.timeoutSeconds).toBeGreaterThanOrEqual(3);
+    expect(probe.failureThreshold).toBeGreaterThanOrEqual(2);
+    expect(probe.successThreshold ?? 1).toBe(1);
+  });
+
+  it('let a restarted broker stay Ready 10 s before a rolling update restarts the next one', () => {
+    expect(find(defaults, 'StatefulSet').spec.minReadySeconds).toBe(10);
+  });
+});
+
+describe('the monitors', () => {
+  it('are refused together: both would scrape every pod, double every series and fire SluiceSeveralActiveControllers', () => {
+    const both = ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.podMonitor.enabled=true'];
+    expect(() => renderChart(both)).toThrow(/metrics\.serviceMonitor\.enabled and metrics\.podMonitor\.enabled are both true: .*SluiceSeveralActiveControllers\. Enable one of them\./);
+    expect(() => helm(['lint', CHART_DIR, ...both])).toThrow(/1 chart\(s\) linted, 1 chart\(s\) failed/);
+    // Either one alone renders.
+    expect(renderChart([both[0]!, both[1]!]).filter((o) => o.kind === 'ServiceMonitor')).toHaveLength(2);
+    expect(renderChart([both[2]!, both[3]!]).filter((o) => o.kind === 'PodMonitor')).toHaveLength(1);
+    expect(allOn.filter((o) => o.kind === 'PodMonitor')).toEqual([]);
+    expect(allOnPodMonitor.filter((o) => o.kind === 'ServiceMonitor' || o.metadata.name.endsWith('-operator-metrics'))).toEqual([]);
+  });
 });
 
 describe('every option on', () => {
@@ -313,12 +358,23 @@ describe('every option on', () => {
     }
   });
 
-  it('adds a PodMonitor of the broker and operator pods on their http ports', () => {
-    const pm = find(allOn, 'PodMonitor');
+  it('ships the Grafana dashboard in a ConfigMap labelled for the Grafana sidecar, in the namespace the sidecar watches', () => {
+    const cm = allOn.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+    expect(cm).toBeDefined();
+    expect(cm!.metadata.namespace).toBe('monitoring');
+    expect(cm!.metadata.labels?.['example.com/dashboards']).toBe('sluice');
+    expect(Object.keys(cm!.data!)).toEqual(['sluice-cluster.json']);
+    expect(JSON.parse(cm!.data!['sluice-cluster.json']!)).toEqual(JSON.parse(readRepoFile('deploy/grafana/sluice-cluster.json')));
+  });
+
+  it('adds a PodMonitor of the broker and operator pods on their http ports (with the PodMonitor variant)', () => {
+    const pm = find(allOnPodMonitor, 'PodMonitor');
+    expect(pm.metadata.labels?.release).toBe('kube-prometheus-stack');
+    expect(pm.spec.podMetricsEndpoints[0]).toMatchObject({ path: '/metrics', interval: '15s' });
     const selects = (labels: Record<string, string>) =>
       matches(pm.spec.selector.matchLabels, labels) && pm.spec.selector.matchExpressions.every((e: any) => e.operator === 'In' && e.values.includes(labels[e.key]));
     for (const kind of ['StatefulSet', 'Deployment'] as const) {
-      const w = workload(allOn, kind);
+      const w = workload(allOnPodMonitor, kind);
       expect(selects(w.spec.template.metadata.labels), kind).toBe(true);
       expect(container(w).ports.map((p: any) => p.name)).toContain(pm.spec.podMetricsEndpoints[0].port);
     }
@@ -351,6 +407,9 @@ describe('every option on', () => {
     expect(dep.spec.template.spec.serviceAccountName).toBe('sluice-controller');
     expect(dep.spec.template.spec.affinity.nodeAffinity).toBeDefined();
     expect(find(allOn, 'ConfigMap').metadata.annotations).toEqual({ grafana_folder: 'Sluice' });
+    expect(sts.spec.minReadySeconds).toBe(30);
+    expect(container(dep).readinessProbe).toMatchObject({ initialDelaySeconds: 1, periodSeconds: 3, timeoutSeconds: 2, failureThreshold: 3 });
+    expect(container(dep).livenessProbe).toMatchObject({ initialDelaySeconds: 20, periodSeconds: 15, timeoutSeconds: 4, failureThreshold: 4 });
   });
 });
 
@@ -410,7 +469,24 @@ describe('NOTES.txt', () => {
       find(objects, 'Service', env.SLUICE_BOOTSTRAP_SERVERS!.split('.')[0]);
       const httpPort = portNumber(container(workload(objects, 'Deployment')), 'http');
       expect(notes).toContain(`port-forward svc/${operatorService} ${httpPort}`);
+      // The image actually deployed, not only the chart's appVersion.
+      expect(notes).toContain(`from image ${container(workload(objects, 'StatefulSet')).image}:`);
     }
-    expect(renderNotes(['-f', ALL_ON], NS)).toMatch(/ServiceMonitors .* are installed[\s\S]*PrometheusRule prod-sluice/);
+    const allOnNotes = renderNotes(['-f', ALL_ON], NS);
+    expect(allOnNotes).toContain('from image registry.example.com/sluice:0.1.0-rc.1:');
+    // A LoadBalancer client Service is no way in for outside clients: the notes say so.
+    expect(allOnNotes).toMatch(/The client Service is a LoadBalancer, but that exposes only the bootstrap/);
+    expect(renderNotes([], NS)).not.toContain('exposes only the bootstrap');
+    expect(allOnNotes).toMatch(/ServiceMonitors .* are installed[\s\S]*PrometheusRule prod-sluice[\s\S]*ConfigMap prod-sluice-dashboard/);
+    expect(renderNotes(['-f', ALL_ON, '-f', ALL_ON_PODMONITOR], NS)).toContain('PodMonitor prod-sluice is installed');
+    // The dashboard is off by default: the notes say how to get it.
+    expect(renderNotes([], NS)).toContain('import deploy/grafana/sluice-cluster.json, or set dashboard.enabled=true');
+  });
+
+  it('warns that the example Topic needs 3 brokers when there are fewer', () => {
+    expect(renderNotes([], NS)).not.toContain('asks for 3 replicas');
+    const notes = renderNotes(['--set', 'broker.replicas=1'], NS);
+    expect(notes).toMatch(/deploy\/examples\/topic\.yaml asks for 3 replicas of each partition; with 1 broker\(s\) lower its\s+spec\.replicationFactor/);
+    expect(parse(readRepoFile('deploy/examples/topic.yaml')).spec.replicationFactor).toBe(3);
   });
 });

@@ -5,15 +5,17 @@
 // What a user of the dashboard and the alerts relies on, shown through the query API:
 // * every /metrics endpoint passes `promtool check metrics` (the operator's too, active and
 //   standby, at the end of this file);
-// * every dashboard expression (Grafana variables filled in as Grafana would) returns series with a
-//   number in them, and every alert expression returns series once its conditions are turned
-//   into values (seriesProof: `x > 0` -> `x > bool 0`, `absent(x)` -> `x`), and Prometheus
-//   evaluates every rule without an error;
+// * every dashboard expression (Grafana variables filled in as Grafana would; All namespaces,
+//   `namespace=~".*"`, matches these series, which have no namespace label) returns series with a
+//   number in them, and none for another namespace; every alert expression returns series once
+//   its conditions are turned into values (seriesProof: `x > 0` -> `x > bool 0`, `absent(x)` ->
+//   `x`), and Prometheus evaluates every rule without an error;
 // * a SIGKILLed broker makes the under-replicated expression return the topic's partitions (its
 //   alert goes pending), with HW lag and the dead follower's replica lag visible; once it is back
 //   they clear;
 // * two brokers down make a partition offline and refuse acks=all writes on the RF=3 topic; an
-//   unclean election brings the partition back and its alert fires at once.
+//   unclean election brings the partition back, its alert fires at once and the dashboard's
+//   "Unclean elections" stat goes from 0 to 1.
 // Expressions over counters of events that only the faults produce (leader elections) return
 // series only after them: the healthy phase lists them, the last test requires them.
 import * as fs from 'node:fs';
@@ -46,9 +48,9 @@ const PARTITIONS = 3;
 const LAST_RESORT = 'last-resort';
 const quiet = silentLogger();
 
-// What Grafana would send with topic "orders" selected and all three brokers ticked. The rate
-// window is short because the whole run is: 20 scrapes at 1 s.
-const GRAFANA: GrafanaValues = { topic: TOPIC, broker: '(0|1|2)', rateInterval: '20s', interval: '5s', range: '10m' };
+// What Grafana would send with All namespaces, topic "orders" selected and all three brokers
+// ticked. The rate window is short because the whole run is: 20 scrapes at 1 s.
+const GRAFANA: GrafanaValues = { namespace: '.*', topic: TOPIC, broker: '(0|1|2)', rateInterval: '20s', interval: '5s', range: '10m' };
 
 const getCluster = useTestCluster({ brokers: 3, sessionTimeoutMs: SESSION_TIMEOUT_MS });
 
@@ -184,6 +186,7 @@ const byPartition = (v: VectorSample[]): Map<string, number> => new Map(v.map((s
 const allPartitions = Array.from({ length: PARTITIONS }, (_, p) => String(p));
 const rules = loadAlertRules();
 const rule = (name: string) => rules.find((r) => r.alert === name)!;
+const panelExpr = (title: string) => dashboardQueries().find((q) => q.where.startsWith(`panel "${title}" `))!.expr;
 
 interface Alert {
   labels: Record<string, string>;
@@ -215,7 +218,10 @@ async function evaluateEverything(): Promise<EvaluationReport> {
       empty.set(q.where, promql);
       continue;
     }
-    if (lv) expect(v.every((s) => s.metric[lv.label] !== undefined), `${q.where}: every series of ${promql} carries ${lv.label}`).toBe(true);
+    // Scraped outside Kubernetes, no series has a namespace: Grafana offers no value for
+    // $namespace but All, which sends `.*` — and every other expression above matched with it.
+    if (lv?.label === 'namespace') expect(v.filter((s) => s.metric.namespace !== undefined), `${q.where}: series with a namespace`).toEqual([]);
+    else if (lv) expect(v.every((s) => s.metric[lv.label] !== undefined), `${q.where}: every series of ${promql} carries ${lv.label}`).toBe(true);
     else expect(v.some((s) => Number.isFinite(Number(s.value[1]))), `${q.where}: a number among ${describeVector(v)}\n  query: ${promql}`).toBe(true);
   }
   for (const r of rules) {
@@ -276,6 +282,19 @@ describe('a cluster under load, scraped by Prometheus', () => {
     expect(evaluated).toBeGreaterThan(40);
     const unexpected = [...empty].filter(([, promql]) => !onlyElections(promql)).map(([where, promql]) => `${where}: ${promql}`);
     expect(unexpected, 'expressions without series on a healthy cluster under load').toEqual([]);
+    // The dashboard of another namespace shows nothing of this cluster: every panel and the topic
+    // and broker variables filter by $namespace.
+    const elsewhere: string[] = [];
+    for (const q of dashboardQueries().filter((x) => x.where !== 'variable $namespace')) {
+      const lv = labelValuesQuery(q.expr);
+      const promql = substituteGrafana(lv ? lv.selector : q.expr, { ...GRAFANA, namespace: 'elsewhere' });
+      if ((await prometheus!.vector(promql)).length > 0) elsewhere.push(`${q.where}: ${promql}`);
+    }
+    expect(elsewhere, 'expressions with series for namespace "elsewhere"').toEqual([]);
+    // No unclean election so far: the stat says 0 (the counters exist at 0 from the start; an
+    // increase needs two scrapes of the controller).
+    await waitForVector('the "Unclean elections" stat at 0', substituteGrafana(panelExpr('Unclean elections'), GRAFANA), (v) => v.length === 1 && v[0]!.value[1] === '0', 10_000);
+
     // Printed, so the output says what was left for the last test to show.
     console.log(`${evaluated} expressions evaluated; without series until an election happens:\n${[...empty].map(([where, promql]) => `  ${where}: ${promql.replaceAll(/\s+/g, ' ')}`).join('\n')}`);
 
@@ -384,6 +403,8 @@ describe('a cluster under load, scraped by Prometheus', () => {
     const firing = await waitFor('SluiceUncleanLeaderElection firing', async () =>
       (await alerts()).find((a) => a.labels.alertname === 'SluiceUncleanLeaderElection' && a.state === 'firing'), 10_000);
     expect(firing.labels).toMatchObject({ severity: 'critical' });
+    // The dashboard's stat counts it over its time range.
+    await waitForVector('the "Unclean elections" stat at 1', substituteGrafana(panelExpr('Unclean elections'), GRAFANA), (v) => v.length === 1 && v[0]!.value[1] === '1');
     await waitForVector('the offline partition back', rule('SluiceOfflinePartitions').expr, (v) => v.length === 0);
 
     await c.startBroker(leader);

@@ -295,7 +295,11 @@ export function dashboardQueries(d: GrafanaDashboard = loadDashboard()): Dashboa
 }
 
 export interface GrafanaValues {
-  /** What Grafana puts for $topic / $broker: one value, a (a|b) group, or `.*` for All. */
+  /**
+   * What Grafana puts for $namespace / $topic / $broker: one value, a (a|b) group, or `.*` for
+   * All (which also matches series without the label: `namespace=~".*"` outside Kubernetes).
+   */
+  namespace: string;
   topic: string;
   broker: string;
   rateInterval: string;
@@ -312,6 +316,7 @@ export function substituteGrafana(expr: string, v: GrafanaValues): string {
     .replaceAll(/\$__rate_interval\b|\$\{__rate_interval\}/g, v.rateInterval)
     .replaceAll(/\$__interval\b|\$\{__interval\}/g, v.interval)
     .replaceAll(/\$__range\b|\$\{__range\}/g, v.range)
+    .replaceAll(/\$namespace\b|\$\{namespace\}/g, v.namespace)
     .replaceAll(/\$topic\b|\$\{topic\}/g, v.topic)
     .replaceAll(/\$broker\b|\$\{broker\}/g, v.broker);
   const left = out.match(/\$\{?\w+\}?/);

@@ -1,5 +1,6 @@
-// Test support for test/chart-*.test.ts (not used by the chart itself): render the chart with the
-// real helm binary, and check rendered objects against the Kubernetes API schemas.
+// Test support for test/chart-*.test.ts: render the chart with the real helm binary, and check
+// rendered objects against the Kubernetes API schemas. (charts/chart-files.ts, which
+// `npm run chart:sync` uses too, holds the helm runner and what sync writes.)
 //
 // Two checks per object, because each misses what the other catches:
 //   * kubernetes-models / @kubernetes-models/prometheus-operator validate(): the OpenAPI schemas
@@ -18,7 +19,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Namespace, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { CHART_DIR, KUBE_VERSION, ROOT, helm } from './chart-files.ts';
+import { CHART_DIR, KUBE_VERSION, ROOT, helm } from '../../charts/chart-files.ts';
 
 export interface K8sObject {
   apiVersion: string;
