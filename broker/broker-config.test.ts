@@ -34,12 +34,13 @@ describe('loadBrokerConfig', () => {
       replicaLagTimeMaxMs: 10_000,
       replicaFetchWaitMaxMs: 500,
       controlledShutdownTimeoutMs: 30_000,
+      readyCatchUpTimeoutMs: 300_000,
     });
   });
 
   it('takes the replication and shutdown settings tests shorten', () => {
-    const c = load(['--id', '1', '--data-dir', '/x', '--replica-lag-time-max-ms', '1500', '--replica-fetch-wait-max-ms', '100', '--controlled-shutdown-timeout-ms', '0']);
-    expect(c).toMatchObject({ replicaLagTimeMaxMs: 1500, replicaFetchWaitMaxMs: 100, controlledShutdownTimeoutMs: 0 });
+    const c = load(['--id', '1', '--data-dir', '/x', '--replica-lag-time-max-ms', '1500', '--replica-fetch-wait-max-ms', '100', '--controlled-shutdown-timeout-ms', '0', '--ready-catch-up-timeout-ms', '0']);
+    expect(c).toMatchObject({ replicaLagTimeMaxMs: 1500, replicaFetchWaitMaxMs: 100, controlledShutdownTimeoutMs: 0, readyCatchUpTimeoutMs: 0 });
     expect(failure(['--id', '1', '--data-dir', '/x', '--replica-lag-time-max-ms', '0'])).toMatch(/--replica-lag-time-max-ms must be >= 10/);
   });
 
