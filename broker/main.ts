@@ -5,6 +5,7 @@
 // its leaderships away, bounded by --controlled-shutdown-timeout-ms), then a clean close. A
 // second signal exits at once.
 import { isSluiceError } from '../common/errors.ts';
+import { stopOnSignals } from '../common/process-lifecycle.ts';
 import { announceReady } from '../common/ready-line.ts';
 import { Broker } from './broker.ts';
 import { brokerUsage, loadBrokerConfig } from './broker-config.ts';
@@ -42,24 +43,7 @@ async function main(): Promise<void> {
     logger.error({ err }, 'unhandled promise rejection');
   });
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, 'second signal; exiting without a clean shutdown');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'stopping');
-    broker.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const signals = stopOnSignals(logger, () => broker.stop());
 
   let ports: Awaited<ReturnType<Broker['start']>>;
   try {
@@ -70,7 +54,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   await broker.whenReady();
-  if (signals > 0) return;
+  if (signals() > 0) return;
   const host = hostForUrl(config.host);
   announceReady({ role: 'broker', id: config.id, grpc: `${host}:${ports.grpcPort}`, http: `${host}:${ports.httpPort}` });
 }

@@ -6,9 +6,10 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { CommanderError } from 'commander';
 import { createLogger } from '../../common/logger.ts';
+import { exitAfterFailedStart, stopOnSignals } from '../../common/process-lifecycle.ts';
 import { announceReady } from '../../common/ready-line.ts';
 import { namespaceOf, parseOperatorArgs, type OperatorCliOptions } from './operator-options.ts';
-import { startOperator, type RunningOperator } from './operator-server.ts';
+import { startOperator } from './operator-server.ts';
 
 let options: OperatorCliOptions;
 try {
@@ -19,39 +20,15 @@ try {
 
 const logger = createLogger('operator', { identity: options.identity, node: options.nodeId });
 const kubeConfig = new KubeConfig();
-let operator: RunningOperator;
-let namespace: string;
-try {
+const { operator, namespace } = await (async () => {
   // loadFromDefault: $KUBECONFIG (merged), ~/.kube/config, else the in-cluster service account.
   if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
   else kubeConfig.loadFromDefault();
-  namespace = namespaceOf(options.namespace, kubeConfig);
-  operator = await startOperator({ ...options, namespace, kubeConfig, logger });
-} catch (e) {
-  logger.fatal({ err: e }, 'operator failed to start');
-  process.stderr.write(`sluice operator: ${(e as Error).message}\n`);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  process.exit(1);
-}
+  const namespace = namespaceOf(options.namespace, kubeConfig);
+  return { operator: await startOperator({ ...options, namespace, kubeConfig, logger }), namespace };
+})().catch((e: unknown) => exitAfterFailedStart(logger, 'operator', e));
 
 announceReady({ role: 'controller', id: options.nodeId, grpc: operator.grpcAddress, http: operator.httpAddress });
 logger.info({ grpc: operator.grpcAddress, http: operator.httpAddress, namespace, cluster: kubeConfig.getCurrentCluster()?.server }, 'operator serving');
 
-let signalled = false;
-const shutdown = (signal: NodeJS.Signals) => {
-  if (signalled) {
-    logger.warn({ signal }, 'second signal: exiting without waiting');
-    process.exit(1);
-  }
-  signalled = true;
-  logger.info({ signal }, 'stopping');
-  operator.stop().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      logger.error({ err: e }, 'operator did not stop cleanly');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+stopOnSignals(logger, () => operator.stop());

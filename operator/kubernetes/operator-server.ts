@@ -21,29 +21,14 @@ import { LeaderSession } from './leader-session.ts';
 import { LeaseElector } from './lease-elector.ts';
 import { OperatorMetrics } from './operator-metrics.ts';
 import { ResilientInformer } from './resilient-informer.ts';
+import type { OperatorCliOptions } from './operator-options.ts';
 import { TOPIC_GROUP, TOPIC_PLURAL, TOPIC_VERSION } from './topic-crd.ts';
 import type { TopicObject } from './topic-resource.ts';
 
-export interface OperatorOptions {
+export interface OperatorOptions extends Omit<OperatorCliOptions, 'kubeconfig' | 'namespace'> {
   readonly kubeConfig: KubeConfig;
   /** Namespace of the Topics, the broker Pods and the Lease. */
   readonly namespace: string;
-  /** Label selector of the broker Pods. */
-  readonly brokerSelector: string;
-  readonly host: string;
-  readonly port: number;
-  readonly httpPort: number;
-  readonly sessionTimeoutMs: number;
-  readonly heartbeatIntervalMs: number;
-  readonly nodeId: number;
-  readonly leaderRebalanceIntervalMs: number;
-  readonly leaseName: string;
-  readonly identity: string;
-  readonly leaseDurationMs: number;
-  readonly renewDeadlineMs: number;
-  readonly retryPeriodMs: number;
-  readonly resyncIntervalMs: number;
-  readonly stallTimeoutMs: number;
   readonly logger: Logger;
   readonly clock?: Clock;
   readonly newClusterId?: () => string;

@@ -3,9 +3,10 @@
 // Prints the SLUICE_READY line once serving; SIGTERM/SIGINT stop it gracefully (exit 0).
 import { CommanderError } from 'commander';
 import { createLogger } from '../../common/logger.ts';
+import { exitAfterFailedStart, stopOnSignals } from '../../common/process-lifecycle.ts';
 import { announceReady } from '../../common/ready-line.ts';
 import { parseControllerArgs, type ControllerCliOptions } from './controller-options.ts';
-import { startController, type RunningController } from './controller-server.ts';
+import { startController } from './controller-server.ts';
 
 let options: ControllerCliOptions;
 try {
@@ -16,37 +17,9 @@ try {
 }
 
 const logger = createLogger('controller', { node: options.nodeId });
-let controller: RunningController;
-try {
-  controller = await startController({ ...options, logger });
-} catch (e) {
-  logger.fatal({ err: e }, 'controller failed to start');
-  // Also plainly on stderr: whoever started the process reads this before any log tooling.
-  process.stderr.write(`sluice controller: ${(e as Error).message}\n`);
-  process.exitCode = 1;
-  // Let the async log destination drain; nothing else keeps the process alive.
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  process.exit(1);
-}
+const controller = await startController({ ...options, logger }).catch((e: unknown) => exitAfterFailedStart(logger, 'controller', e));
 
 announceReady({ role: 'controller', id: options.nodeId, grpc: controller.grpcAddress, http: controller.httpAddress });
 logger.info({ grpc: controller.grpcAddress, http: controller.httpAddress, dataDir: options.dataDir }, 'controller serving');
 
-let signalled = false;
-const shutdown = (signal: NodeJS.Signals) => {
-  if (signalled) {
-    logger.warn({ signal }, 'second signal: exiting without waiting');
-    process.exit(1);
-  }
-  signalled = true;
-  logger.info({ signal }, 'stopping');
-  controller.stop().then(
-    () => process.exit(0),
-    (e: unknown) => {
-      logger.error({ err: e }, 'controller did not stop cleanly');
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
+stopOnSignals(logger, () => controller.stop());
