@@ -284,30 +284,30 @@ describe('readiness after a restart waits for the catch-up', () => {
   });
 });
 
-describe('controller behind a Service', () => {
-  // What kube-proxy does for a ClusterIP Service: each new TCP connection goes to the endpoint
-  // that is ready now; connections already open stay where they are.
-  async function serviceProxy(target: () => number): Promise<{ address: string; close(): void }> {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((client) => {
-      const upstream = net.connect(target(), '127.0.0.1');
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
-      close: () => {
-        for (const s of sockets) s.destroy();
-        server.close();
-      },
-    };
-  }
+// What kube-proxy does for a ClusterIP Service: each new TCP connection goes to the endpoint
+// that is ready now; connections already open stay where they are.
+async function serviceProxy(target: () => number): Promise<{ address: string; close(): void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target(), '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
 
+describe('controller behind a Service', () => {
   it('reaches the new active controller on a new connection when the old one, still running, turns standby', async () => {
     const first = new FakeController();
     const second = new FakeController();
@@ -332,6 +332,48 @@ describe('controller behind a Service', () => {
       service.close();
       await first.stop();
       await second.stop();
+    }
+  });
+
+  it('applies a newer controller term whatever its version, and refuses an older term afterwards', async () => {
+    const NOT_CONTROLLER = new SluiceError('NOT_CONTROLLER', 'test: a standby');
+    const deposed = new FakeController();
+    const current = new FakeController();
+    await deposed.start();
+    await current.start();
+    deposed.controllerEpoch = 5;
+    current.controllerEpoch = 6;
+    for (let i = 0; i < 3; i++) deposed.setMetadata([topicState({ name: 'kept', partitions: 1, replicas: [0] })]);
+    // The new term starts at version 1, below what the deposed controller reached.
+    current.setMetadata([topicState({ name: 'kept', partitions: 1, replicas: [0] }), topicState({ name: 'fresh', partitions: 1, replicas: [0] })]);
+    expect(current.metadataVersion).toBeLessThan(deposed.metadataVersion);
+    let ready = deposed;
+    const service = await serviceProxy(() => ready.port);
+    let b: TestBroker | undefined;
+    try {
+      b = await startTestBroker({ address: service.address });
+      const broker = b.broker;
+      ready = current;
+      deposed.standby = NOT_CONTROLLER;
+      deposed.refuseSessions(NOT_CONTROLLER);
+      await eventually(() => broker.replicas.getPartition('fresh', 0), 5_000, 'the new term\'s topic');
+
+      // The deposed controller wakes up believing it still leads, and a reconnect reaches it.
+      deposed.standby = null;
+      deposed.setMetadata([topicState({ name: 'kept', partitions: 1, replicas: [0] }), topicState({ name: 'stale', partitions: 1, replicas: [0] })]);
+      const registrations = deposed.registrations.length;
+      ready = deposed;
+      current.standby = NOT_CONTROLLER;
+      current.refuseSessions(NOT_CONTROLLER);
+      await eventually(() => deposed.heartbeats.length > 0 && deposed.registrations.length > registrations, 5_000, 'a session with the deposed controller');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(broker.replicas.getPartition('stale', 0)).toBeUndefined();
+      expect(broker.replicas.getPartition('fresh', 0)).toBeDefined();
+    } finally {
+      await b?.destroy();
+      service.close();
+      await deposed.stop();
+      await current.stop();
     }
   });
 });

@@ -55,6 +55,18 @@ export const CONTROLLER_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
 };
 
+interface MetadataOrder {
+  version: number;
+  controller_epoch?: number;
+}
+
+/** Snapshots are ordered by controller term, then version: a new term wins whatever its version. */
+export function newerMetadata(candidate: MetadataOrder, than: MetadataOrder): boolean {
+  const a = Number(candidate.controller_epoch ?? 0);
+  const b = Number(than.controller_epoch ?? 0);
+  return a !== b ? a > b : candidate.version > than.version;
+}
+
 /** How long a replaced channel stays open for the unary calls still in flight on it. */
 const RETIRED_CHANNEL_GRACE_MS = 30_000;
 
@@ -89,7 +101,11 @@ export class ControllerSession {
   #reconnect: NodeJS.Timeout | undefined;
   #backoffMs = BACKOFF_INITIAL_MS;
   #closed = false;
-  #appliedVersion = -1;
+  /** Version and controller term of the last snapshot applied. */
+  #applied: MetadataOrder = { version: -1, controller_epoch: -1 };
+  /** Highest controller term seen: metadata of a lower one is refused. */
+  #controllerEpoch = -1;
+  #refusedEpoch = -1;
   #pendingMetadata: ClusterMetadata__Output | undefined;
   #applying: Promise<void> | undefined;
 
@@ -126,7 +142,7 @@ export class ControllerSession {
   }
 
   get appliedMetadataVersion(): number {
-    return this.#appliedVersion;
+    return this.#applied.version;
   }
 
   start(): void {
@@ -294,7 +310,7 @@ export class ControllerSession {
     this.#heartbeat = setInterval(() => {
       const call = this.#call;
       if (!call || this.#brokerEpoch < 0) return;
-      call.write({ heartbeat: { broker_id: this.#opts.brokerId, broker_epoch: this.#brokerEpoch, metadata_version: this.#appliedVersion } });
+      call.write({ heartbeat: { broker_id: this.#opts.brokerId, broker_epoch: this.#brokerEpoch, metadata_version: this.#applied.version } });
     }, intervalMs);
   }
 
@@ -304,8 +320,17 @@ export class ControllerSession {
   }
 
   #offerMetadata(metadata: ClusterMetadata__Output): void {
-    const newest = this.#pendingMetadata?.version ?? this.#appliedVersion;
-    if (metadata.version <= newest) return;
+    const epoch = Number(metadata.controller_epoch ?? 0);
+    if (epoch < this.#controllerEpoch) {
+      // A deposed controller still pushing: what it has is not the cluster's state any more.
+      if (this.#refusedEpoch !== epoch) {
+        this.#refusedEpoch = epoch;
+        this.#log.warn({ controllerEpoch: epoch, current: this.#controllerEpoch, version: metadata.version }, 'refusing metadata from a controller of an older term');
+      }
+      return;
+    }
+    if (!newerMetadata(metadata, this.#pendingMetadata ?? this.#applied)) return;
+    this.#controllerEpoch = epoch;
     // Snapshots are complete, so one that arrives while another is being applied simply
     // replaces any older one still waiting.
     this.#pendingMetadata = metadata;
@@ -318,10 +343,10 @@ export class ControllerSession {
     while (this.#pendingMetadata && !this.#closed) {
       const metadata = this.#pendingMetadata;
       this.#pendingMetadata = undefined;
-      if (metadata.version <= this.#appliedVersion) continue;
+      if (!newerMetadata(metadata, this.#applied) || Number(metadata.controller_epoch ?? 0) < this.#controllerEpoch) continue;
       try {
         await this.#opts.applyMetadata(metadata);
-        this.#appliedVersion = metadata.version;
+        this.#applied = { version: metadata.version, controller_epoch: Number(metadata.controller_epoch ?? 0) };
       } catch (err) {
         // Not marking it applied means the heartbeat keeps reporting the older version, so
         // the controller can see this broker lagging; the next snapshot retries everything.

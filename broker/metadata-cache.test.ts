@@ -7,6 +7,7 @@ function snapshot(overrides: Partial<ClusterMetadata__Output> = {}): ClusterMeta
     version: 3,
     cluster_id: 'c',
     controller_id: 100,
+    controller_epoch: 0,
     live_brokers: [
       { broker_id: 0, host: 'b0', port: 9092, rack: '' },
       { broker_id: 1, host: 'b1', port: 9093, rack: '' },

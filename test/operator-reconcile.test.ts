@@ -375,6 +375,10 @@ describe('restart', () => {
     const epochsBefore = t.status!.partitions!.map((p) => p.leaderEpoch);
     const clusterId = operator.current()!.committed.current.clusterId;
     const versionBefore = operator.current()!.committed.current.metadataVersion;
+    const leaseTransitions = (): number => (fx.kube.get('leases.coordination.k8s.io', 'sluice-operator', NAMESPACE).spec as { leaseTransitions: number }).leaseTransitions;
+    // Every push carries the pushing operator's term: the Lease's transitions when it took over.
+    const termBefore = brokers[0]!.metadata!.controller_epoch;
+    expect(termBefore).toBe(leaseTransitions());
     await operator.stop();
     operator = await start('operator-b');
     await waitFor('the new operator to lead', () => (operator.current() ? true : undefined), 10_000);
@@ -389,6 +393,9 @@ describe('restart', () => {
       brokers[i] = new FakeBroker(operator.grpcAddress, i, b.incarnationId).start();
     }
     await waitFor('brokers back', () => (operator.current()!.committed.current.brokers.filter((b) => b.state === 'active').length === 3 ? true : undefined), 10_000);
+    // A higher term, so brokers would refuse a push of the previous operator from now on.
+    await waitFor('metadata of the new term on every broker', () => (brokers.every((b) => b.metadata?.controller_epoch === leaseTransitions()) ? true : undefined), 5_000);
+    expect(leaseTransitions()).toBeGreaterThan(termBefore);
     // Same incarnations reconnecting: nothing was re-elected.
     const after = fx.topic('orders')!;
     expect(after.status!.partitions!.map((p) => p.leaderEpoch)).toEqual(epochsBefore);

@@ -72,6 +72,8 @@ export class FakeController {
   heartbeatIntervalMs = 50;
   /** The cluster id it registers brokers into and pushes with metadata. */
   clusterId = FAKE_CLUSTER_ID;
+  /** Term stamped on every snapshot (ClusterMetadata.controller_epoch). */
+  controllerEpoch = 0;
   /** Set: every new broker session is refused with this error, as a standby operator does. */
   standby: SluiceError | null = null;
 
@@ -134,6 +136,7 @@ export class FakeController {
       version: this.#version,
       cluster_id: this.clusterId,
       controller_id: FAKE_CONTROLLER_ID,
+      controller_epoch: this.controllerEpoch,
       live_brokers: [...this.#registered.values(), ...this.#otherBrokers],
       topics: this.#topics,
     };

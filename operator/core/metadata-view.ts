@@ -51,12 +51,16 @@ export function toTopicState(t: TopicRecord, config: 'overrides' | 'effective'):
   };
 }
 
-/** The full snapshot pushed to brokers: live brokers (fenced ones left out) and every topic. */
-export function toClusterMetadata(state: ClusterState, controllerId: number): ClusterMetadata {
+/**
+ * The full snapshot pushed to brokers: live brokers (fenced ones left out) and every topic,
+ * stamped with the term of the controller that sends it.
+ */
+export function toClusterMetadata(state: ClusterState, controllerId: number, controllerEpoch = 0): ClusterMetadata {
   return {
     version: state.metadataVersion,
     cluster_id: state.clusterId,
     controller_id: controllerId,
+    controller_epoch: controllerEpoch,
     live_brokers: liveBrokers(state).map(toBrokerEndpoint),
     topics: state.topics.map((t) => toTopicState(t, 'overrides')),
   };

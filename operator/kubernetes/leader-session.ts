@@ -82,6 +82,8 @@ export class LeaderSession {
       sessionTimeoutMs: o.sessionTimeoutMs,
       heartbeatIntervalMs: o.heartbeatIntervalMs,
       controllerId: o.controllerId,
+      // The Lease's transitions as this operator took it: a higher term than any leader before.
+      controllerEpoch: o.elector.leaseTransitions,
       logger,
       admitRegistration: liveness.admit,
     });

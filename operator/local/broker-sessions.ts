@@ -77,6 +77,8 @@ export interface BrokerSessionsOptions {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly controllerId: number;
+  /** Term stamped on every metadata push (ClusterMetadata.controller_epoch); 0 when absent. */
+  readonly controllerEpoch?: number;
   readonly logger: Logger;
   /**
    * Checks a registration before it is committed, inside the commit queue: throws a SluiceError to
@@ -420,7 +422,7 @@ export class BrokerSessions {
 
   #snapshotOf(state: ClusterState): Snapshot {
     if (this.#snapshot?.version !== state.metadataVersion) {
-      this.#snapshot = { version: state.metadataVersion, message: toClusterMetadata(state, this.#o.controllerId) };
+      this.#snapshot = { version: state.metadataVersion, message: toClusterMetadata(state, this.#o.controllerId, this.#o.controllerEpoch) };
     }
     return this.#snapshot;
   }

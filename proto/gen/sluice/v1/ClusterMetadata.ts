@@ -10,6 +10,7 @@ export interface ClusterMetadata {
   'controller_id'?: (number);
   'live_brokers'?: (_sluice_v1_BrokerEndpoint)[];
   'topics'?: (_sluice_v1_TopicState)[];
+  'controller_epoch'?: (number | string | Long);
 }
 
 export interface ClusterMetadata__Output {
@@ -18,4 +19,5 @@ export interface ClusterMetadata__Output {
   'controller_id': (number);
   'live_brokers': (_sluice_v1_BrokerEndpoint__Output)[];
   'topics': (_sluice_v1_TopicState__Output)[];
+  'controller_epoch': (number);
 }
