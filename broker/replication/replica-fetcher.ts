@@ -25,6 +25,9 @@ const PARTITION_RETRY_MAX_MS = 1_000;
 /** On top of max_wait_ms: a leader that does not answer by then is stuck (paused) or gone. */
 const ANSWER_MARGIN_MS = 5_000;
 
+/** HTTP/2 receive window of a follower's connection to its leader (as the client library's). */
+const REPLICA_RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
+
 /**
  * The leader is found again within the backoff after it restarts; grpc-js's own default would
  * back off for up to two minutes, during which the follower falls out of the ISR for nothing.
@@ -33,6 +36,9 @@ const REPLICA_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   ...GRPC_CHANNEL_OPTIONS,
   'grpc.initial_reconnect_backoff_ms': RECONNECT_BACKOFF_INITIAL_MS,
   'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MAX_MS,
+  // Fetch answers carry up to fetchMaxBytes; with HTTP/2's default 64 KiB receive window the
+  // leader would stall every 64 KiB until this follower's event loop sends a window update.
+  'grpc-node.flow_control_window': REPLICA_RECEIVE_WINDOW_BYTES,
 };
 
 export interface ReplicaFetcherOptions {
