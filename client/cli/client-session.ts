@@ -2,13 +2,14 @@
 // imported on first use, so `--help` and usage errors never pay for loading gRPC.
 import { SluiceError } from '../../common/errors.ts';
 import type { Admin, Consumer, ConsumerOptions, Producer, ProducerOptions, RawData } from '../index.ts';
+import { cliLogger } from './cli-logger.ts';
 import type { CliContext } from './output.ts';
 
 export type ProducerValue = RawData;
 
 export async function withAdmin<T>(ctx: CliContext, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const { Admin } = await import('../index.ts');
-  const admin = new Admin({ bootstrapServers: ctx.bootstrapServers, requestTimeoutMs: ctx.requestTimeoutMs });
+  const admin = new Admin({ bootstrapServers: ctx.bootstrapServers, requestTimeoutMs: ctx.requestTimeoutMs, logger: cliLogger() });
   try {
     return await fn(admin);
   } finally {
@@ -21,7 +22,7 @@ export async function openProducer(
   options: Omit<ProducerOptions<ProducerValue, ProducerValue>, 'bootstrapServers' | 'requestTimeoutMs'>,
 ): Promise<Producer<ProducerValue, ProducerValue>> {
   const { Producer } = await import('../index.ts');
-  const producer = new Producer<ProducerValue, ProducerValue>({ ...options, bootstrapServers: ctx.bootstrapServers, requestTimeoutMs: ctx.requestTimeoutMs });
+  const producer = new Producer<ProducerValue, ProducerValue>({ logger: cliLogger(), ...options, bootstrapServers: ctx.bootstrapServers, requestTimeoutMs: ctx.requestTimeoutMs });
   try {
     await producer.connect();
   } catch (err) {
@@ -39,6 +40,7 @@ export async function openConsumer(
   const consumer = new Consumer<Buffer | null, Buffer | null>({
     keyDeserializer: 'buffer',
     valueDeserializer: 'buffer',
+    logger: cliLogger(),
     ...options,
     bootstrapServers: ctx.bootstrapServers,
     requestTimeoutMs: ctx.requestTimeoutMs,
