@@ -4,6 +4,7 @@
 // fields. Kept in memory (Node has no mmap) and written to `<base>.index` when the segment is
 // sealed or the log is closed; after a crash it is rebuilt from the log, which is the truth.
 import { corruptFile } from './checkpoint-file.ts';
+import { IndexEntries } from './index-entries.ts';
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
 const INT32_MAX = 0x7fffffff;
@@ -16,18 +17,11 @@ export interface OffsetPosition {
 
 export class OffsetIndex {
   readonly baseOffset: number;
-  #buf: Buffer;
-  #count: number;
+  readonly #entries: IndexEntries;
 
   constructor(baseOffset: number, entries?: Buffer) {
     this.baseOffset = baseOffset;
-    if (entries === undefined) {
-      this.#buf = Buffer.alloc(INITIAL_CAPACITY * OFFSET_INDEX_ENTRY_SIZE);
-      this.#count = 0;
-    } else {
-      this.#buf = Buffer.from(entries);
-      this.#count = entries.length / OFFSET_INDEX_ENTRY_SIZE;
-    }
+    this.#entries = new IndexEntries(OFFSET_INDEX_ENTRY_SIZE, INITIAL_CAPACITY, entries);
   }
 
   /**
@@ -54,20 +48,22 @@ export class OffsetIndex {
   }
 
   get entries(): number {
-    return this.#count;
+    return this.#entries.count;
   }
 
   get sizeInBytes(): number {
-    return this.#count * OFFSET_INDEX_ENTRY_SIZE;
+    return this.#entries.count * OFFSET_INDEX_ENTRY_SIZE;
   }
 
   entry(i: number): OffsetPosition {
+    const buf = this.#entries.buffer;
     const at = i * OFFSET_INDEX_ENTRY_SIZE;
-    return { offset: this.baseOffset + this.#buf.readInt32BE(at), position: this.#buf.readInt32BE(at + 4) };
+    return { offset: this.baseOffset + buf.readInt32BE(at), position: buf.readInt32BE(at + 4) };
   }
 
   lastEntry(): OffsetPosition {
-    return this.#count === 0 ? { offset: this.baseOffset, position: 0 } : this.entry(this.#count - 1);
+    const count = this.#entries.count;
+    return count === 0 ? { offset: this.baseOffset, position: 0 } : this.entry(count - 1);
   }
 
   /** Whether an offset can be stored relative to this index's base (int32). */
@@ -81,54 +77,38 @@ export class OffsetIndex {
     if (!this.canAppendOffset(offset) || position > INT32_MAX || position < 0) {
       throw new RangeError(`offset index of segment ${this.baseOffset} cannot hold (${offset}, ${position})`);
     }
-    if (this.#count > 0) {
+    if (this.#entries.count > 0) {
       const last = this.lastEntry();
       // A non-increasing entry would make binary search return a wrong position for some offsets.
       if (offset <= last.offset || position <= last.position) {
         throw new RangeError(`offset index of segment ${this.baseOffset}: (${offset}, ${position}) after (${last.offset}, ${last.position})`);
       }
     }
-    const at = this.#count * OFFSET_INDEX_ENTRY_SIZE;
-    if (at + OFFSET_INDEX_ENTRY_SIZE > this.#buf.length) {
-      const grown = Buffer.alloc(this.#buf.length * 2);
-      this.#buf.copy(grown, 0, 0, at);
-      this.#buf = grown;
-    }
-    this.#buf.writeInt32BE(rel, at);
-    this.#buf.writeInt32BE(position, at + 4);
-    this.#count++;
+    this.#entries.append((buf, at) => {
+      buf.writeInt32BE(rel, at);
+      buf.writeInt32BE(position, at + 4);
+    });
   }
 
   /** The entry with the largest offset <= target, or (baseOffset, 0) when there is none. */
   lookup(target: number): OffsetPosition {
     const rel = target - this.baseOffset;
-    let lo = 0;
-    let hi = this.#count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#buf.readInt32BE(mid * OFFSET_INDEX_ENTRY_SIZE) <= rel) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = this.#entries.lastWhere((buf, at) => buf.readInt32BE(at) <= rel);
     return found === -1 ? { offset: this.baseOffset, position: 0 } : this.entry(found);
   }
 
   /** Drops every entry with offset >= `offset`. */
   truncateTo(offset: number): void {
-    while (this.#count > 0 && this.lastEntry().offset >= offset) this.#count--;
+    this.#entries.dropLastWhile((i) => this.entry(i).offset >= offset);
   }
 
   /** Drops every entry with position >= `position`. */
   truncateToPosition(position: number): void {
-    while (this.#count > 0 && this.lastEntry().position >= position) this.#count--;
+    this.#entries.dropLastWhile((i) => this.entry(i).position >= position);
   }
 
   /** The on-disk form: exactly the entries (a copy, safe to write while appends continue). */
   toBuffer(): Buffer {
-    return Buffer.from(this.#buf.subarray(0, this.#count * OFFSET_INDEX_ENTRY_SIZE));
+    return this.#entries.toBuffer();
   }
 }

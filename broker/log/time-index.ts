@@ -4,6 +4,7 @@
 // last entry is the segment's largest timestamp once the segment is sealed, which is what
 // time-based retention reads (Kafka's TimeIndex has the same meaning).
 import { corruptFile } from './checkpoint-file.ts';
+import { IndexEntries } from './index-entries.ts';
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
 const TWO_POW_32 = 2 ** 32;
@@ -27,18 +28,11 @@ function writeInt64(buf: Buffer, value: number, at: number): void {
 
 export class TimeIndex {
   readonly baseOffset: number;
-  #buf: Buffer;
-  #count: number;
+  readonly #entries: IndexEntries;
 
   constructor(baseOffset: number, entries?: Buffer) {
     this.baseOffset = baseOffset;
-    if (entries === undefined) {
-      this.#buf = Buffer.alloc(INITIAL_CAPACITY * TIME_INDEX_ENTRY_SIZE);
-      this.#count = 0;
-    } else {
-      this.#buf = Buffer.from(entries);
-      this.#count = entries.length / TIME_INDEX_ENTRY_SIZE;
-    }
+    this.#entries = new IndexEntries(TIME_INDEX_ENTRY_SIZE, INITIAL_CAPACITY, entries);
   }
 
   /** Sanity-checked load (whole entries, timestamps increasing, offsets non-decreasing and inside the segment). */
@@ -61,16 +55,18 @@ export class TimeIndex {
   }
 
   get entries(): number {
-    return this.#count;
+    return this.#entries.count;
   }
 
   entry(i: number): TimestampOffset {
+    const buf = this.#entries.buffer;
     const at = i * TIME_INDEX_ENTRY_SIZE;
-    return { timestamp: readInt64(this.#buf, at), offset: this.baseOffset + this.#buf.readInt32BE(at + 8) };
+    return { timestamp: readInt64(buf, at), offset: this.baseOffset + buf.readInt32BE(at + 8) };
   }
 
   lastEntry(): TimestampOffset | null {
-    return this.#count === 0 ? null : this.entry(this.#count - 1);
+    const count = this.#entries.count;
+    return count === 0 ? null : this.entry(count - 1);
   }
 
   /** Appends (timestamp, offset) if timestamp is above the last entry's; returns whether it did. */
@@ -82,15 +78,10 @@ export class TimeIndex {
       if (timestamp <= last.timestamp) return false;
       if (offset < last.offset) throw new RangeError(`time index of segment ${this.baseOffset}: offset ${offset} after ${last.offset}`);
     }
-    const at = this.#count * TIME_INDEX_ENTRY_SIZE;
-    if (at + TIME_INDEX_ENTRY_SIZE > this.#buf.length) {
-      const grown = Buffer.alloc(this.#buf.length * 2);
-      this.#buf.copy(grown, 0, 0, at);
-      this.#buf = grown;
-    }
-    writeInt64(this.#buf, timestamp, at);
-    this.#buf.writeInt32BE(rel, at + 8);
-    this.#count++;
+    this.#entries.append((buf, at) => {
+      writeInt64(buf, timestamp, at);
+      buf.writeInt32BE(rel, at + 8);
+    });
     return true;
   }
 
@@ -100,27 +91,16 @@ export class TimeIndex {
    * start at the batch holding that offset.
    */
   lookupBefore(target: number): TimestampOffset | null {
-    let lo = 0;
-    let hi = this.#count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (readInt64(this.#buf, mid * TIME_INDEX_ENTRY_SIZE) < target) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = this.#entries.lastWhere((buf, at) => readInt64(buf, at) < target);
     return found === -1 ? null : this.entry(found);
   }
 
   /** Drops every entry with offset >= `offset`. */
   truncateTo(offset: number): void {
-    while (this.#count > 0 && this.lastEntry()!.offset >= offset) this.#count--;
+    this.#entries.dropLastWhile((i) => this.entry(i).offset >= offset);
   }
 
   toBuffer(): Buffer {
-    return Buffer.from(this.#buf.subarray(0, this.#count * TIME_INDEX_ENTRY_SIZE));
+    return this.#entries.toBuffer();
   }
 }
