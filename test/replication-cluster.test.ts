@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../common/record-batch.ts';
 import { useTestCluster, waitFor, type TestCluster } from './support/cluster.ts';
-import { RawBroker } from './support/raw-grpc.ts';
+import { rawBrokers } from './support/raw-grpc.ts';
 import { logBytes, metricValue, partitionView, replicaInfo, type PartitionView } from './support/replica-probes.ts';
 
 const LAG_MS = 1_500;
@@ -24,15 +24,7 @@ const getCluster = useTestCluster({
   controllerArgs: ['--leader-rebalance-interval-ms', '0'],
 });
 
-const raws = new Map<number, RawBroker>();
-function raw(id: number): RawBroker {
-  let r = raws.get(id);
-  if (!r) {
-    r = new RawBroker(getCluster().brokerAddress(id));
-    raws.set(id, r);
-  }
-  return r;
-}
+const { raw, closeAll: closeRawBrokers } = rawBrokers((id) => getCluster().brokerAddress(id));
 
 /** Any running broker's metadata view of the partition. */
 async function view(topic: string, exclude: number[] = []): Promise<PartitionView> {
@@ -87,9 +79,7 @@ beforeAll(async () => {
   }
 }, 30_000);
 
-afterAll(() => {
-  for (const r of raws.values()) r.close();
-});
+afterAll(() => closeRawBrokers());
 
 describe('an RF=3 partition', () => {
   it('commits acks=all writes and holds byte-identical logs on all three replicas', async () => {

@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecordBatches, encodeRecordBatch } from '../common/record-batch.ts';
 import { useTestCluster, waitFor } from './support/cluster.ts';
-import { RawBroker } from './support/raw-grpc.ts';
+import { rawBrokers } from './support/raw-grpc.ts';
 import { logBytes, partitionView, replicaInfo, type PartitionView } from './support/replica-probes.ts';
 
 const TOPIC = 'diverge';
@@ -34,15 +34,7 @@ const getCluster = useTestCluster({
   controllerArgs: ['--leader-rebalance-interval-ms', '0'],
 });
 
-const raws = new Map<number, RawBroker>();
-function raw(id: number): RawBroker {
-  let r = raws.get(id);
-  if (!r) {
-    r = new RawBroker(getCluster().brokerAddress(id));
-    raws.set(id, r);
-  }
-  return r;
-}
+const { raw, closeAll: closeRawBrokers } = rawBrokers((id) => getCluster().brokerAddress(id));
 
 async function view(from: number): Promise<PartitionView> {
   const v = await partitionView(raw(from), TOPIC, 0);
@@ -58,9 +50,7 @@ function values(bytes: Buffer): string[] {
   return decodeRecordBatches(bytes).flatMap((b) => b.records.map((r) => r.value!.toString()));
 }
 
-afterAll(() => {
-  for (const r of raws.values()) r.close();
-});
+afterAll(() => closeRawBrokers());
 
 describe('an old leader with records that were never committed', () => {
   let oldLeader: number;

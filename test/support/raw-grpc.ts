@@ -277,3 +277,25 @@ function bufferReplacer(_key: string, value: unknown): unknown {
   if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') return '<bytes>';
   return value;
 }
+
+/**
+ * One RawBroker per broker id, made on first use from the id's current address and closed
+ * together: `const { raw, closeAll } = rawBrokers((id) => cluster.brokerAddress(id))`.
+ */
+export function rawBrokers(addressOf: (id: number) => string): { raw(id: number): RawBroker; closeAll(): void } {
+  const made = new Map<number, RawBroker>();
+  return {
+    raw(id) {
+      let r = made.get(id);
+      if (!r) {
+        r = new RawBroker(addressOf(id));
+        made.set(id, r);
+      }
+      return r;
+    },
+    closeAll() {
+      for (const r of made.values()) r.close();
+      made.clear();
+    },
+  };
+}
