@@ -20,6 +20,7 @@ import { Admin, Producer } from '../client/index.ts';
 import { EmbeddedCluster } from '../client/cli/embedded-cluster.ts';
 import { silentLogger } from '../common/logger.ts';
 import { DEFAULT_SESSION_TIMEOUT_MS } from '../operator/local/controller-options.ts';
+import { wholeNumber } from './bench-args.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,15 +31,6 @@ const { values: args } = parseArgs({
   },
   strict: true,
 });
-
-function wholeNumber(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`--${name} must be a whole number >= ${min} (got "${raw}")\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const kills = wholeNumber('kills', args.kills, 1);
 const sessionTimeoutMs = wholeNumber('session-timeout-ms', args['session-timeout-ms'], 100);

@@ -18,6 +18,7 @@ import { Admin, Producer } from '../client/index.ts';
 import { EmbeddedCluster } from '../client/cli/embedded-cluster.ts';
 import { formatProducerTotal, percentile } from '../client/cli/perf-stats.ts';
 import { silentLogger } from '../common/logger.ts';
+import { wholeNumber } from './bench-args.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,15 +30,6 @@ const { values: args } = parseArgs({
   },
   strict: true,
 });
-
-function wholeNumber(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`--${name} must be a whole number >= ${min} (got "${raw}")\n`);
-    process.exit(2);
-  }
-  return n;
-}
 
 const numRecords = wholeNumber('num-records', args['num-records'], 1);
 const recordSize = wholeNumber('record-size', args['record-size'], 0);

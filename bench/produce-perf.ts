@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { Admin } from '../client/admin.ts';
 import { EmbeddedCluster } from '../client/cli/embedded-cluster.ts';
 import { silentLogger } from '../common/logger.ts';
+import { wholeNumber } from './bench-args.ts';
 
 const CLI = fileURLToPath(new URL('../client/cli/main.ts', import.meta.url));
 
@@ -47,15 +48,6 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(fs.readFileSync(fileURLToPath(new URL('./README.md', import.meta.url)), 'utf8'));
   process.exit(0);
-}
-
-function wholeNumber(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    process.stderr.write(`--${name} must be a whole number >= ${min} (got "${raw}")\n`);
-    process.exit(2);
-  }
-  return n;
 }
 
 const brokers = wholeNumber('brokers', args.brokers, 1);
