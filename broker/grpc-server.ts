@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { GRPC_SERVER_OPTIONS, loadSluiceProto } from '../common/proto.ts';
+import { GRPC_SERVER_OPTIONS, loadSluiceProto, shutdownGrpcServer } from '../common/proto.ts';
 import type { AdminServiceHandlers } from '../proto/gen/sluice/v1/AdminService.ts';
 import type { LogServiceHandlers } from '../proto/gen/sluice/v1/LogService.ts';
 import type { MetadataServiceHandlers } from '../proto/gen/sluice/v1/MetadataService.ts';
@@ -64,15 +64,6 @@ export class BrokerGrpcServer {
    * ones are cut off, so a stuck client cannot hold a stopping broker forever.
    */
   shutdown(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const force = setTimeout(() => {
-        this.#server.forceShutdown();
-        resolve();
-      }, timeoutMs);
-      this.#server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    return shutdownGrpcServer(this.#server, timeoutMs);
   }
 }

@@ -60,3 +60,20 @@ export const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 5_000,
 };
+
+/**
+ * Stops a gRPC server: no new calls, the ones in flight may finish; after graceMs the rest are
+ * cut off, so a stuck client cannot hold a stopping process forever.
+ */
+export function shutdownGrpcServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

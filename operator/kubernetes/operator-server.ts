@@ -11,7 +11,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { SluiceError } from '../../common/errors.ts';
 import { toErrorDetail } from '../../common/grpc-errors.ts';
 import type { Logger } from '../../common/logger.ts';
-import { GRPC_SERVER_OPTIONS, loadSluiceProto } from '../../common/proto.ts';
+import { GRPC_SERVER_OPTIONS, loadSluiceProto, shutdownGrpcServer } from '../../common/proto.ts';
 import type { ControllerServiceHandlers } from '../../proto/gen/sluice/v1/ControllerService.ts';
 import { systemClock, type Clock } from '../local/clock.ts';
 import { startHttpServer, type RunningHttpServer } from '../local/http-server.ts';
@@ -240,16 +240,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       // Released only once the session stopped: the next leader must not overlap with it.
       await elector.stop();
       await Promise.all([topics, pods, nodes].map((i) => i.stop()));
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await shutdownGrpcServer(server, SHUTDOWN_GRACE_MS);
       await http?.close();
       logger.info('operator stopped');
     })();

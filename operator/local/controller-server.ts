@@ -8,7 +8,7 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '../../common/logger.ts';
 import { silentLogger } from '../../common/logger.ts';
-import { GRPC_SERVER_OPTIONS, loadSluiceProto } from '../../common/proto.ts';
+import { GRPC_SERVER_OPTIONS, loadSluiceProto, shutdownGrpcServer } from '../../common/proto.ts';
 import type { ClusterEvent } from '../core/cluster-state.ts';
 import { NO_LEADER } from '../core/election.ts';
 import { electionsIn } from '../core/election-history.ts';
@@ -162,16 +162,7 @@ async function startLocked(options: ControllerOptions, lock: ControllerLock): Pr
       sessions.close();
       // Changes already accepted finish persisting before the process may exit.
       await committed.idle();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await shutdownGrpcServer(server, SHUTDOWN_GRACE_MS);
       await http.close();
       // Last: the state file is no longer written once the queue is idle.
       await lock.release();
